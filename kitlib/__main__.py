@@ -1,0 +1,3 @@
+from kitlib.cli import main
+
+main()

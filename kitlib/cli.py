@@ -1,0 +1,229 @@
+"""The ``kitlib`` command: serve, migrate, users, tokens, imports and the demo library."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kitlib.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _run(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[None]:
+    from kitlib.db import close_db, open_db
+
+    context = await open_db(settings)
+    try:
+        yield
+    finally:
+        await close_db(context)
+
+
+def _storage(settings: Settings) -> Any:
+    from kitlib.storage import Storage
+
+    storage = Storage(settings.uploads_dir)
+    storage.ensure()
+    return storage
+
+
+@click.group()
+@click.version_option(package_name="kitlib")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """kitlib: a webinar and resource-kit library.
+
+    Settings come from KITLIB_* environment variables or a .env file (see docs/settings.md).
+    """
+    try:
+        ctx.obj = load_settings()
+    except SettingsError as exc:
+        click.echo(f"kitlib: {exc}", err=True)
+        sys.exit(2)
+    logging.basicConfig(level=ctx.obj.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default KITLIB_HOST).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default KITLIB_PORT).")
+@click.option("--demo-if-empty", is_flag=True, help="Load the demo library if nothing is stored.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, demo_if_empty: bool) -> None:
+    """Apply migrations, then serve the library over HTTP."""
+    import uvicorn
+
+    from kitlib.app import create_app
+    from kitlib.db import migrate as run_migrations
+
+    settings = _settings(ctx)
+    _run(run_migrations(settings))
+    if demo_if_empty:
+        _run(_demo(settings, only_if_empty=True))
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"kitlib serving on http://{host}:{port}")
+    uvicorn.run(create_app(settings, apply_migrations=False), host=host, port=port,
+                log_level=settings.log_level, http="httptools", loop="uvloop",
+                proxy_headers=False, server_header=False, timeout_graceful_shutdown=5)
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply every pending database migration."""
+    from kitlib.db import migrate as run_migrations
+
+    _run(run_migrations(_settings(ctx)))
+    click.echo("database is up to date")
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["staff", "member"]), default="member", show_default=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--organisation", default="", help="Member organisation.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def user_add(ctx: click.Context, email: str, role: str, name: str, organisation: str,
+             password_stdin: bool) -> None:
+    """Create a user (or update the role and password of an existing one)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.UsageError("the password needs at least 8 characters")
+
+    async def run() -> str:
+        from kitlib.auth import hash_password
+        from kitlib.models import Role, User
+        from kitlib.services.resources import audit
+        from kitlib.services.validation import one_line
+
+        address = one_line("email", email, max_length=254).lower()
+        if "@" not in address:
+            raise click.UsageError(f"{email!r} is not an email address")
+        async with _database(_settings(ctx)):
+            existing = await User.get_or_none(email=address)
+            values: dict[str, Any] = {"role": Role(role),
+                                      "password_hash": hash_password(password)}
+            if name:
+                values["name"] = name
+            if organisation:
+                values["organisation"] = organisation
+            if existing is None:
+                created = await User.create(email=address, **values)
+                await audit(None, "user.create", "user", created.id, email=address, role=role)
+                return f"created {role} {address}"
+            await existing.update_from_dict(values).save()
+            await audit(None, "user.update", "user", existing.id, email=address, role=role)
+            return f"updated {role} {address}"
+
+    click.echo(_run(run()))
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="A label to recognise the token by.")
+@click.pass_context
+def token_create(ctx: click.Context, email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it once (it is stored hashed)."""
+
+    async def run() -> str:
+        from kitlib.auth import create_token
+        from kitlib.models import User
+
+        async with _database(_settings(ctx)):
+            owner = await User.get_or_none(email=email.strip().lower())
+            if owner is None:
+                raise click.UsageError(f"no user with the email {email!r}")
+            return await create_token(owner, name)
+
+    click.echo(_run(run()))
+
+
+@main.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, folder: Path) -> None:
+    """Import every file in FOLDER, with metadata from manifest.csv/.yaml/.json if present."""
+    settings = _settings(ctx)
+
+    async def run() -> Any:
+        from kitlib.services.importer import import_folder
+
+        total = sum(1 for p in folder.rglob("*") if p.is_file())
+        async with _database(settings):
+            with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+                return await import_folder(folder, _storage(settings), settings.max_upload_size,
+                                           None, progress=lambda _p: bar.update(1))
+
+    report = _run(run())
+    for label, reason in report.refused:
+        click.echo(f"refused {label}: {reason}")
+    click.echo(f"{len(report.added)} added, {len(report.duplicates)} skipped as duplicates, "
+               f"{len(report.refused)} refused")
+    if report.refused:
+        sys.exit(1)
+
+
+async def _demo(settings: Settings, *, only_if_empty: bool) -> str:
+    from kitlib.models import Resource
+    from kitlib.services.importer import load_demo
+
+    async with _database(settings):
+        if only_if_empty and await Resource.all().exists():
+            return "the library already has content: demo not loaded"
+        report = await load_demo(_storage(settings), settings.max_upload_size)
+    return (f"demo library: {len(report.added)} added, {len(report.duplicates)} already there, "
+            f"{len(report.refused)} refused")
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the sample library: a COVID-19 kit in French and English and a webinar."""
+    click.echo(_run(_demo(_settings(ctx), only_if_empty=False)))
+
+
+def command_names(group: click.Group = main, prefix: str = "") -> list[str]:
+    """Every command path, for the documentation test."""
+    names: list[str] = []
+    for name, command in sorted(group.commands.items()):
+        full = f"{prefix}{name}"
+        names.append(full)
+        if isinstance(command, click.Group):
+            names.extend(command_names(command, full + " "))
+    return names
+
+

@@ -1,0 +1,222 @@
+"""Tortoise models: the catalogue, its files, people and what they did."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Kind(StrEnum):
+    DOCUMENT = "document"
+    RECORDING = "recording"
+    SLIDES = "slides"
+    TRANSCRIPT = "transcript"
+    LINK = "link"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    MEMBERS = "members"
+    # Open to staff and to the attendees of a webinar that shows the resource.
+    ATTENDEES = "attendees"
+    STAFF = "staff"
+
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    STAFF = "staff"
+
+
+class Resource(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=300)
+    summary = fields.TextField(default="")
+    language = fields.CharEnumField(Language, max_length=2, default=Language.FR)
+    # Tags are kept normalised (lower case, trimmed) in a JSON list: few per resource,
+    # always read with the resource, filtered by the search index rather than SQL.
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    kind = fields.CharEnumField(Kind, max_length=16, default=Kind.DOCUMENT)
+    visibility = fields.CharEnumField(Visibility, max_length=16, default=Visibility.MEMBERS,
+                                      db_index=True)
+    url = fields.CharField(max_length=2000, default="")
+    published_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    attachments: fields.ReverseRelation[ResourceFile]
+
+    class Meta:
+        table = "resource"
+
+
+class StoredFile(Model):
+    # One blob in uploads/, named by its sha256: the same bytes are stored once.
+    # (No docstring: Tortoise turns it into a table comment, and its SQL splitter trips on it.)
+
+    id = fields.IntField(primary_key=True)
+    sha256 = fields.CharField(max_length=64, unique=True)
+    size = fields.BigIntField()
+    media_type = fields.CharField(max_length=255)
+    original_filename = fields.CharField(max_length=255)
+    storage_key = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "stored_file"
+
+
+class ResourceFile(Model):
+    # A file as a resource shows it, with its own filename and position; /files/<id>/ names it.
+
+    id = fields.IntField(primary_key=True)
+    resource: fields.ForeignKeyRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name="attachments", on_delete=fields.CASCADE)
+    file: fields.ForeignKeyRelation[StoredFile] = fields.ForeignKeyField(
+        "kitlib.StoredFile", related_name="attachments", on_delete=fields.RESTRICT)
+    filename = fields.CharField(max_length=255)
+    position = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "resource_file"
+        ordering = ["position", "id"]
+
+
+class Kit(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=100, unique=True)
+    title = fields.CharField(max_length=300)
+    description = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    items: fields.ReverseRelation[KitItem]
+
+    class Meta:
+        table = "kit"
+
+
+class KitItem(Model):
+    id = fields.IntField(primary_key=True)
+    kit: fields.ForeignKeyRelation[Kit] = fields.ForeignKeyField(
+        "kitlib.Kit", related_name="items", on_delete=fields.CASCADE)
+    resource: fields.ForeignKeyRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name="kit_items", on_delete=fields.CASCADE)
+    position = fields.IntField(default=0)
+    note = fields.TextField(default="")
+
+    class Meta:
+        table = "kit_item"
+        ordering = ["position", "id"]
+        unique_together = (("kit", "resource"),)
+
+
+class Webinar(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=300)
+    description = fields.TextField(default="")
+    starts_at = fields.DatetimeField()
+    # [{"name": ..., "organisation": ...}]
+    speakers: fields.Field[list[dict[str, str]]] = fields.JSONField(default=list)
+    recording: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
+    slides: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
+    transcript: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
+    kit: fields.ForeignKeyNullableRelation[Kit] = fields.ForeignKeyField(
+        "kitlib.Kit", related_name=False, null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    recording_id: int | None
+    slides_id: int | None
+    transcript_id: int | None
+    kit_id: int | None
+
+    class Meta:
+        table = "webinar"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200, default="")
+    organisation = fields.CharField(max_length=200, default="")
+    role = fields.CharEnumField(Role, max_length=16, default=Role.MEMBER)
+    password_hash = fields.CharField(max_length=255, default="")
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user"
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "kitlib.User", related_name="tokens", on_delete=fields.CASCADE)
+    # sha256 of the token: tokens carry 256 random bits, so a slow hash adds nothing.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    prefix = fields.CharField(max_length=12)
+    name = fields.CharField(max_length=100, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    user_id: int
+
+    class Meta:
+        table = "api_token"
+
+
+class Session(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "kitlib.User", related_name="sessions", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    user_id: int
+
+    class Meta:
+        table = "session"
+
+
+class DownloadEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "kitlib.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    resource: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
+    file: fields.ForeignKeyNullableRelation[StoredFile] = fields.ForeignKeyField(
+        "kitlib.StoredFile", related_name=False, null=True, on_delete=fields.SET_NULL)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    bytes = fields.BigIntField()
+    # False for a range request: a player seeking in a recording is not a download.
+    complete = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "download_event"
+
+
+class AuditEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "kitlib.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    action = fields.CharField(max_length=64)
+    target_type = fields.CharField(max_length=32, default="")
+    target_id = fields.IntField(null=True)
+    detail: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "audit_event"

@@ -1,0 +1,213 @@
+"""The OpenAPI 3.1 description of kitlib's HTTP surface; a test holds it to the route table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kitlib import __version__
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {400: "Invalid input", 401: "No or bad credentials", 403: "Not allowed",
+             404: "Not found, or not visible to the caller", 409: "Conflict",
+             413: "Too large", 415: "Wrong content type", 416: "Range not satisfiable"}
+    return {str(code): _json(_ERROR, words[code]) for code in codes}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+           {"name": "per_page", "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+_STAFF: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+
+
+def _page_of(item: str) -> dict[str, Any]:
+    return {"type": "object", "required": ["total", "page", "per_page", "items"],
+            "properties": {"total": {"type": "integer"}, "page": {"type": "integer"},
+                           "per_page": {"type": "integer"},
+                           "items": {"type": "array", "items": _ref(item)}}}
+
+
+def _crud(name: str, item: str, param: dict[str, Any], body: str) -> dict[str, Any]:
+    return {
+        "get": {"summary": f"Read one {name}", "parameters": [param],
+                "responses": {"200": _json(_ref(item), name.capitalize()),
+                              **_errors(400, 401, 404)}},
+        "patch": {"summary": f"Change a {name} (staff)", "parameters": [param], "security": _STAFF,
+                  "requestBody": {"required": True,
+                                  "content": {"application/json": {"schema": _ref(body)}}},
+                  "responses": {"200": _json(_ref(item), "Changed"),
+                                **_errors(400, 401, 403, 404, 409, 415)}},
+        "delete": {"summary": f"Delete a {name} (staff)", "parameters": [param],
+                   "security": _STAFF,
+                   "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404)}},
+    }
+
+
+_STR = {"type": "string"}
+_ENUMS = {
+    "language": {"type": "string", "enum": ["fr", "en"]},
+    "kind": {"type": "string", "enum": ["document", "recording", "slides", "transcript", "link"]},
+    "visibility": {"type": "string", "enum": ["public", "members", "attendees", "staff"]},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["status", "code", "message"],
+        "properties": {"status": {"type": "integer"}, "code": _STR, "message": _STR}}}},
+    "File": {"type": "object",
+             "required": ["id", "sha256", "size", "media_type", "filename", "url"],
+             "properties": {"id": {"type": "integer"}, "sha256": _STR,
+                            "size": {"type": "integer"}, "media_type": _STR, "filename": _STR,
+                            "url": _STR}},
+    "Resource": {"type": "object",
+                 "required": ["id", "title", "summary", "language", "tags", "kind", "visibility",
+                              "files"],
+                 "properties": {"id": {"type": "integer"}, "title": _STR, "summary": _STR,
+                                **_ENUMS, "tags": {"type": "array", "items": _STR},
+                                "url": _STR,
+                                "published_at": {"type": ["string", "null"], "format": "date-time"},
+                                "created_at": {"type": "string", "format": "date-time"},
+                                "updated_at": {"type": "string", "format": "date-time"},
+                                "files": {"type": "array", "items": _ref("File")}}},
+    "ResourcePatch": {"type": "object", "additionalProperties": False,
+                      "properties": {"title": _STR, "summary": _STR, **_ENUMS,
+                                     "tags": {"oneOf": [_STR, {"type": "array", "items": _STR}]},
+                                     "url": _STR, "published_at": {"type": ["string", "null"]}}},
+    "ResourceUpload": {"type": "object", "required": ["title"],
+                       "properties": {"file": {"type": "string", "format": "binary"},
+                                      "title": _STR, "summary": _STR, **_ENUMS,
+                                      "tags": {"type": "string",
+                                               "description": "comma-separated"},
+                                      "url": _STR, "published_at": _STR}},
+    "KitItem": {"type": "object", "properties": {"position": {"type": "integer"},
+                                                 "note": _STR, "resource": _ref("Resource")}},
+    "Kit": {"type": "object", "required": ["id", "slug", "title", "description", "item_count"],
+            "properties": {"id": {"type": "integer"}, "slug": _STR, "title": _STR,
+                           "description": _STR, "item_count": {"type": "integer"}, "url": _STR,
+                           "updated_at": _STR,
+                           "items": {"type": "array", "items": _ref("KitItem")}}},
+    "KitInput": {"type": "object", "additionalProperties": False,
+                 "properties": {"slug": _STR, "title": _STR, "description": _STR,
+                                "items": {"type": "array", "items": {"oneOf": [
+                                    {"type": "integer"},
+                                    {"type": "object", "properties": {
+                                        "resource": {"type": "integer"}, "note": _STR}}]}}}},
+    "Speaker": {"type": "object", "required": ["name"],
+                "properties": {"name": _STR, "organisation": _STR}},
+    "Webinar": {"type": "object", "required": ["id", "title", "starts_at", "speakers"],
+                "properties": {"id": {"type": "integer"}, "title": _STR, "description": _STR,
+                               "starts_at": {"type": "string", "format": "date-time"},
+                               "speakers": {"type": "array", "items": _ref("Speaker")},
+                               "url": _STR, "kit": {"type": ["string", "null"]},
+                               **{p: {"oneOf": [_ref("Resource"), {"type": "null"}]}
+                                  for p in ("recording", "slides", "transcript")}}},
+    "WebinarInput": {"type": "object", "additionalProperties": False,
+                     "properties": {"title": _STR, "description": _STR, "starts_at": _STR,
+                                    "speakers": {"type": "array", "items": _ref("Speaker")},
+                                    "kit": {"type": ["string", "null"]},
+                                    **{p: {"type": ["integer", "null"]}
+                                       for p in ("recording", "slides", "transcript")}}},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The full document served at /openapi.json."""
+    paths: dict[str, Any] = {
+        "/": {"get": {"summary": "Home page", "responses": {"200": {"description": "HTML"}}}},
+        "/login": {
+            "get": {"summary": "Sign-in page", "responses": {"200": {"description": "HTML"}}},
+            "post": {"summary": "Sign in (form, CSRF token required)",
+                     "responses": {"303": {"description": "Signed in"},
+                                   "401": {"description": "Wrong email or password"},
+                                   **_errors(403)}}},
+        "/logout": {"post": {"summary": "Sign out (form, CSRF token required)",
+                             "responses": {"303": {"description": "Signed out"}, **_errors(403)}}},
+        "/healthz": {"get": {"summary": "Health check",
+                             "responses": {"200": {"description": "Healthy"},
+                                           "503": {"description": "Database unreachable"}}}},
+        "/openapi.json": {"get": {"summary": "This document",
+                                  "responses": {"200": {"description": "OpenAPI document"}}}},
+        "/files/{file_id}/{filename}": {"get": {
+            "summary": "Download a file (ranges, conditional requests)",
+            "parameters": [_id("file_id"), {"name": "filename", "in": "path", "required": True,
+                                            "schema": _STR}],
+            "responses": {"200": {"description": "The file"},
+                          "206": {"description": "Partial content"},
+                          "301": {"description": "Moved to the file's canonical name"},
+                          "304": {"description": "Not modified"}, **_errors(400, 401, 404, 416)}}},
+        "/api/resources": {
+            "get": {"summary": "List visible resources, newest first",
+                    "parameters": [*_PAGING,
+                                   {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
+                                   {"name": "language", "in": "query",
+                                    "schema": _ENUMS["language"]}],
+                    "responses": {"200": _json(_page_of("Resource"), "A page of resources"),
+                                  **_errors(400, 401)}},
+            "post": {"summary": "Upload a resource with its file (staff, streamed)",
+                     "security": _STAFF,
+                     "requestBody": {"required": True, "content": {
+                         "multipart/form-data": {"schema": _ref("ResourceUpload")}}},
+                     "responses": {"201": _json(_ref("Resource"), "Created"),
+                                   **_errors(400, 401, 403, 413, 415)}}},
+        "/api/resources/{resource_id}": _crud("resource", "Resource", _id("resource_id"),
+                                              "ResourcePatch"),
+        "/api/resources/{resource_id}/file": {"put": {
+            "summary": "Replace a resource's file with the raw body (staff, streamed)",
+            "parameters": [_id("resource_id"),
+                           {"name": "Content-Disposition", "in": "header", "required": True,
+                            "schema": _STR}],
+            "security": _STAFF,
+            "requestBody": {"required": True, "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": _json(_ref("Resource"), "Replaced"),
+                          **_errors(400, 401, 403, 404, 413, 415)}}},
+        "/api/kits": {
+            "get": {"summary": "List kits",
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "items": {"type": "array", "items": _ref("Kit")}}}, "Kits"),
+                        **_errors(401)}},
+            "post": {"summary": "Create a kit (staff)", "security": _STAFF,
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": _ref("KitInput")}}},
+                     "responses": {"201": _json(_ref("Kit"), "Created"),
+                                   **_errors(400, 401, 403, 409, 415)}}},
+        "/api/kits/{slug}": _crud("kit", "Kit", _SLUG, "KitInput"),
+        "/api/webinars": {
+            "get": {"summary": "List webinars, latest first", "parameters": _PAGING,
+                    "responses": {"200": _json(_page_of("Webinar"), "A page of webinars"),
+                                  **_errors(400, 401)}},
+            "post": {"summary": "Create a webinar (staff)", "security": _STAFF,
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": _ref("WebinarInput")}}},
+                     "responses": {"201": _json(_ref("Webinar"), "Created"),
+                                   **_errors(400, 401, 403, 415)}}},
+        "/api/webinars/{webinar_id}": _crud("webinar", "Webinar", _id("webinar_id"),
+                                            "WebinarInput"),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "kitlib", "version": __version__,
+                 "description": "Webinar and resource-kit library. Reads are filtered by the "
+                                "caller's access; writes need staff."},
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "kitlib_session"}}},
+    }

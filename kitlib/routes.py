@@ -1,0 +1,33 @@
+"""The whole URL table."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from kitlib.views import collections, files, pages, resources, system
+
+routes = [
+    Route("/", pages.home, methods=["GET"], name="home"),
+    Route("/login", pages.login_page, methods=["GET"], name="login"),
+    Route("/login", pages.login, methods=["POST"]),
+    Route("/logout", pages.logout, methods=["POST"], name="logout"),
+    Route("/healthz", system.healthz, methods=["GET"]),
+    Route("/openapi.json", system.openapi, methods=["GET"]),
+    Route("/files/{file_id}/{filename:path}", files.download, methods=["GET"]),
+    Route("/api/resources", resources.list_resources, methods=["GET"]),
+    Route("/api/resources", resources.create_resource, methods=["POST"]),
+    Route("/api/resources/{resource_id}", resources.get_resource, methods=["GET"]),
+    Route("/api/resources/{resource_id}", resources.update_resource, methods=["PATCH"]),
+    Route("/api/resources/{resource_id}", resources.delete_resource, methods=["DELETE"]),
+    Route("/api/resources/{resource_id}/file", resources.put_file, methods=["PUT"]),
+    Route("/api/kits", collections.list_kits, methods=["GET"]),
+    Route("/api/kits", collections.create_kit, methods=["POST"]),
+    Route("/api/kits/{slug}", collections.get_kit, methods=["GET"]),
+    Route("/api/kits/{slug}", collections.update_kit, methods=["PATCH"]),
+    Route("/api/kits/{slug}", collections.delete_kit, methods=["DELETE"]),
+    Route("/api/webinars", collections.list_webinars, methods=["GET"]),
+    Route("/api/webinars", collections.create_webinar, methods=["POST"]),
+    Route("/api/webinars/{webinar_id}", collections.get_webinar, methods=["GET"]),
+    Route("/api/webinars/{webinar_id}", collections.update_webinar, methods=["PATCH"]),
+    Route("/api/webinars/{webinar_id}", collections.delete_webinar, methods=["DELETE"]),
+]

@@ -1,0 +1,210 @@
+"""Kits (curated, ordered collections) and webinars: reads filtered by access, staff writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from kitlib.auth import Principal, can_view, visible_q
+from kitlib.errors import Conflict, InvalidField, NotFound
+from kitlib.models import Kit, KitItem, Resource, User, Webinar
+from kitlib.services import validation as v
+from kitlib.services.resources import audit, to_json
+
+KIT_FIELDS = {"slug", "title", "description", "items"}
+WEBINAR_FIELDS = {"title", "description", "starts_at", "speakers", "recording", "slides",
+                  "transcript", "kit"}
+WEBINAR_PARTS = ("recording", "slides", "transcript")
+
+
+# -- kits ------------------------------------------------------------------------------------
+
+def _items(value: Any) -> list[tuple[int, str]]:
+    if not isinstance(value, list):
+        raise InvalidField("items", "must be a list of resource ids or {resource, note} objects")
+    items: list[tuple[int, str]] = []
+    for entry in value:
+        if isinstance(entry, dict):
+            v.reject_unknown(entry, {"resource", "note"})
+            rid = v.optional_id("items", entry.get("resource"))
+            note = v.long_text("items", entry.get("note"), max_length=2000)
+        else:
+            rid, note = v.optional_id("items", entry), ""
+        if rid is None:
+            raise InvalidField("items", "every item needs a resource id")
+        if rid in {i for i, _ in items}:
+            raise InvalidField("items", f"resource {rid} is listed twice")
+        items.append((rid, note))
+    if len(items) > 1000:
+        raise InvalidField("items", "a kit holds at most 1000 items")
+    return items
+
+
+async def _set_items(kit: Kit, items: list[tuple[int, str]]) -> None:
+    ids = [rid for rid, _ in items]
+    found = {int(row["id"]) for row in await Resource.filter(id__in=ids).values("id")}
+    missing = [rid for rid in ids if rid not in found]
+    if missing:
+        raise InvalidField("items", f"no resource with id {missing[0]}")
+    await KitItem.filter(kit=kit).delete()
+    for position, (rid, note) in enumerate(items):
+        await KitItem.create(kit=kit, resource_id=rid, position=position, note=note)
+
+
+async def get_kit(slug: str) -> Kit:
+    kit = await Kit.get_or_none(slug=slug)
+    if kit is None:
+        raise NotFound("No such kit.")
+    return kit
+
+
+async def kit_json(kit: Kit, principal: Principal, *, with_items: bool = True) -> dict[str, Any]:
+    rows = await KitItem.filter(visible_q(principal, via="resource__"), kit=kit) \
+        .select_related("resource").order_by("position", "id")
+    data: dict[str, Any] = {"id": kit.id, "slug": kit.slug, "title": kit.title,
+                            "description": kit.description, "item_count": len(rows),
+                            "url": f"/api/kits/{kit.slug}",
+                            "updated_at": kit.updated_at.isoformat()}
+    if with_items:
+        resources = await to_json([row.resource for row in rows])
+        data["items"] = [{"position": i, "note": row.note, "resource": res}
+                         for i, (row, res) in enumerate(zip(rows, resources, strict=True))]
+    return data
+
+
+async def create_kit(body: Mapping[str, Any], user: User | None) -> Kit:
+    body = v.json_object(body)
+    v.reject_unknown(dict(body), KIT_FIELDS)
+    slug = v.slug("slug", body.get("slug"))
+    title = v.one_line("title", body.get("title"), max_length=300)
+    description = v.long_text("description", body.get("description"))
+    items = _items(body.get("items", []))
+    async with in_transaction():
+        if await Kit.filter(slug=slug).exists():
+            raise Conflict(f"A kit with the slug {slug!r} already exists.")
+        kit = await Kit.create(slug=slug, title=title, description=description)
+        await _set_items(kit, items)
+        await audit(user, "kit.create", "kit", kit.id, slug=slug)
+    return kit
+
+
+async def update_kit(kit: Kit, body: Mapping[str, Any], user: User | None) -> None:
+    body = v.json_object(body)
+    v.reject_unknown(dict(body), KIT_FIELDS)
+    async with in_transaction():
+        if "slug" in body:
+            slug = v.slug("slug", body["slug"])
+            if slug != kit.slug and await Kit.filter(slug=slug).exists():
+                raise Conflict(f"A kit with the slug {slug!r} already exists.")
+            kit.slug = slug
+        if "title" in body:
+            kit.title = v.one_line("title", body["title"], max_length=300)
+        if "description" in body:
+            kit.description = v.long_text("description", body["description"])
+        await kit.save()
+        if "items" in body:
+            await _set_items(kit, _items(body["items"]))
+        await audit(user, "kit.update", "kit", kit.id, fields=sorted(body))
+
+
+async def delete_kit(kit: Kit, user: User | None) -> None:
+    async with in_transaction():
+        await audit(user, "kit.delete", "kit", kit.id, slug=kit.slug)
+        await kit.delete()
+
+
+# -- webinars --------------------------------------------------------------------------------
+
+def _speakers(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise InvalidField("speakers", "must be a list of {name, organisation} objects")
+    speakers = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise InvalidField("speakers", "every speaker is a {name, organisation} object")
+        v.reject_unknown(entry, {"name", "organisation"})
+        speakers.append({
+            "name": v.one_line("speakers", entry.get("name"), max_length=200),
+            "organisation": v.one_line("speakers", entry.get("organisation"), max_length=200,
+                                       required=False)})
+    return speakers
+
+
+async def _webinar_values(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    body = v.json_object(body)
+    v.reject_unknown(dict(body), WEBINAR_FIELDS)
+    values: dict[str, Any] = {}
+    if "title" in body or not partial:
+        values["title"] = v.one_line("title", body.get("title"), max_length=300)
+    if "starts_at" in body or not partial:
+        values["starts_at"] = v.timestamp("starts_at", body.get("starts_at"), required=True)
+    if "description" in body:
+        values["description"] = v.long_text("description", body["description"])
+    if "speakers" in body:
+        values["speakers"] = _speakers(body["speakers"])
+    for part in WEBINAR_PARTS:
+        if part in body:
+            rid = v.optional_id(part, body[part])
+            if rid is not None and not await Resource.filter(id=rid).exists():
+                raise InvalidField(part, f"no resource with id {rid}")
+            values[f"{part}_id"] = rid
+    if "kit" in body:
+        if body["kit"] is None:
+            values["kit_id"] = None
+        else:
+            kit = await Kit.get_or_none(slug=v.slug("kit", body["kit"]))
+            if kit is None:
+                raise InvalidField("kit", f"no kit with the slug {body['kit']!r}")
+            values["kit_id"] = kit.id
+    return values
+
+
+async def get_webinar(webinar_id: int) -> Webinar:
+    webinar = await Webinar.get_or_none(id=webinar_id)
+    if webinar is None:
+        raise NotFound("No such webinar.")
+    return webinar
+
+
+async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": webinar.id, "title": webinar.title, "description": webinar.description,
+        "starts_at": webinar.starts_at.isoformat(), "speakers": webinar.speakers,
+        "url": f"/api/webinars/{webinar.id}", "kit": None}
+    for part in WEBINAR_PARTS:
+        rid = getattr(webinar, f"{part}_id")
+        resource = await Resource.get_or_none(id=rid) if rid else None
+        # A part this caller may not open is shown as absent, like any hidden resource.
+        shown = resource is not None and can_view(principal, resource)
+        data[part] = (await to_json([resource]))[0] if shown and resource else None
+    if webinar.kit_id:
+        kit = await Kit.get_or_none(id=webinar.kit_id)
+        data["kit"] = kit.slug if kit else None
+    return data
+
+
+async def create_webinar(body: Mapping[str, Any], user: User | None) -> Webinar:
+    values = await _webinar_values(body, partial=False)
+    async with in_transaction():
+        webinar = await Webinar.create(**values)
+        await audit(user, "webinar.create", "webinar", webinar.id, title=webinar.title)
+    return webinar
+
+
+async def update_webinar(webinar: Webinar, body: Mapping[str, Any], user: User | None) -> None:
+    values = await _webinar_values(body, partial=True)
+    if not values:
+        raise InvalidField("body", "names no field to change")
+    async with in_transaction():
+        for name, value in values.items():
+            setattr(webinar, name, value)
+        await webinar.save()
+        await audit(user, "webinar.update", "webinar", webinar.id, fields=sorted(values))
+
+
+async def delete_webinar(webinar: Webinar, user: User | None) -> None:
+    async with in_transaction():
+        await audit(user, "webinar.delete", "webinar", webinar.id, title=webinar.title)
+        await webinar.delete()

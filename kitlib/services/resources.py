@@ -1,0 +1,257 @@
+"""Resources and their files: every change that touches a row and a blob together.
+
+Views and the CLI both call these functions, so an upload through the API and an
+``kitlib import`` store, dedupe and audit the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from kitlib.auth import Principal, can_view, visible_q
+from kitlib.errors import InvalidField, NotFound, UnsupportedMediaType
+from kitlib.models import (
+    AuditEvent,
+    Kind,
+    Language,
+    Resource,
+    ResourceFile,
+    StoredFile,
+    User,
+    Visibility,
+)
+from kitlib.services import validation as v
+from kitlib.storage import Blob, Storage
+
+log = logging.getLogger("kitlib")
+
+METADATA_FIELDS = {"title", "summary", "language", "tags", "kind", "visibility", "url",
+                   "published_at"}
+
+# What a library of documents, slides, recordings and transcripts may hold. Anything else
+# (executables, archives of unknown content, scripts) is refused at upload.
+ACCEPTED_TYPES = {
+    "application/pdf", "application/zip", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint", "application/x-ole-storage", "application/CDFV2",
+    "application/rtf", "text/rtf", "application/json", "application/x-subrip", "application/xml",
+    "application/x-empty",
+}
+ACCEPTED_PREFIXES = ("text/", "video/", "audio/", "image/",
+                     "application/vnd.openxmlformats-officedocument.",
+                     "application/vnd.oasis.opendocument.")
+_REFINED_TEXT = {".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    blob: Blob
+    filename: str
+
+
+def media_type_for(blob: Blob, filename: str) -> str:
+    """The stored type: libmagic's verdict, refined only between inert text types."""
+    media_type = blob.media_type
+    if media_type == "text/plain":
+        for suffix, refined in _REFINED_TEXT.items():
+            if filename.lower().endswith(suffix):
+                return refined
+    return media_type
+
+
+def check_accepted(media_type: str, filename: str) -> None:
+    if media_type in ACCEPTED_TYPES or media_type.startswith(ACCEPTED_PREFIXES):
+        return
+    raise UnsupportedMediaType(
+        f"{filename}: files of type {media_type} are not accepted (documents, slides, "
+        "spreadsheets, text, audio, video and images are)")
+
+
+def parse_metadata(values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validated resource metadata; with ``partial`` only the fields present are returned."""
+    v.reject_unknown(v.json_object(values), METADATA_FIELDS)
+    parsers: dict[str, Any] = {
+        "title": lambda x: v.one_line("title", x, max_length=300),
+        "summary": lambda x: v.long_text("summary", x),
+        "language": lambda x: v.choice("language", x, Language),
+        "tags": lambda x: v.tags("tags", x),
+        "kind": lambda x: v.choice("kind", x, Kind),
+        "visibility": lambda x: v.choice("visibility", x, Visibility),
+        "url": lambda x: v.url("url", x),
+        "published_at": lambda x: v.timestamp("published_at", x),
+    }
+    if not partial and "title" not in values:
+        raise InvalidField("title", "is required")
+    return {name: parse(values[name]) for name, parse in parsers.items() if name in values}
+
+
+def file_url(attachment: ResourceFile) -> str:
+    return f"/files/{attachment.id}/{quote(attachment.filename)}"
+
+
+def file_json(attachment: ResourceFile) -> dict[str, Any]:
+    stored = attachment.file
+    return {"id": attachment.id, "sha256": stored.sha256, "size": stored.size,
+            "media_type": stored.media_type, "filename": attachment.filename,
+            "url": file_url(attachment)}
+
+
+def resource_json(resource: Resource, attachments: Sequence[ResourceFile]) -> dict[str, Any]:
+    return {
+        "id": resource.id, "title": resource.title, "summary": resource.summary,
+        "language": resource.language.value, "tags": resource.tags, "kind": resource.kind.value,
+        "visibility": resource.visibility.value, "url": resource.url,
+        "published_at": resource.published_at.isoformat() if resource.published_at else None,
+        "created_at": resource.created_at.isoformat(),
+        "updated_at": resource.updated_at.isoformat(),
+        "files": [file_json(a) for a in attachments],
+    }
+
+
+async def attachments_of(resource_ids: Sequence[int]) -> dict[int, list[ResourceFile]]:
+    found: dict[int, list[ResourceFile]] = {rid: [] for rid in resource_ids}
+    if resource_ids:
+        rows = await ResourceFile.filter(resource_id__in=list(resource_ids)) \
+            .select_related("file").order_by("position", "id")
+        for row in rows:
+            found[row.resource_id].append(row)  # type: ignore[attr-defined]
+    return found
+
+
+async def to_json(resources: Sequence[Resource]) -> list[dict[str, Any]]:
+    files = await attachments_of([r.id for r in resources])
+    return [resource_json(r, files[r.id]) for r in resources]
+
+
+async def get_visible(principal: Principal, resource_id: int) -> Resource:
+    """The resource if this caller may open it; otherwise the same 404 as a missing one."""
+    resource = await Resource.get_or_none(id=resource_id)
+    if resource is None or not can_view(principal, resource):
+        raise NotFound("No such resource.")
+    return resource
+
+
+async def list_visible(principal: Principal, *, page: int, per_page: int,
+                       filters: Mapping[str, Any]) -> tuple[int, list[Resource]]:
+    query = Resource.filter(visible_q(principal))
+    if filters.get("kind"):
+        query = query.filter(kind=v.choice("kind", filters["kind"], Kind))
+    if filters.get("language"):
+        query = query.filter(language=v.choice("language", filters["language"], Language))
+    total = await query.count()
+    rows = await query.order_by("-created_at", "-id").offset((page - 1) * per_page).limit(per_page)
+    return total, list(rows)
+
+
+async def _stored_file(upload: Upload) -> StoredFile:
+    media_type = media_type_for(upload.blob, upload.filename)
+    existing = await StoredFile.get_or_none(sha256=upload.blob.sha256)
+    if existing is not None:
+        return existing
+    try:
+        return await StoredFile.create(
+            sha256=upload.blob.sha256, size=upload.blob.size, media_type=media_type,
+            original_filename=upload.filename, storage_key=upload.blob.key)
+    except IntegrityError:
+        # Another request stored the same bytes a moment ago: share its row.
+        return await StoredFile.get(sha256=upload.blob.sha256)
+
+
+async def audit(user: User | None, action: str, target_type: str, target_id: int | None,
+                **detail: Any) -> None:
+    await AuditEvent.create(user=user, action=action, target_type=target_type,
+                            target_id=target_id, detail=detail)
+
+
+async def create_resource(metadata: Mapping[str, Any], uploads: Sequence[Upload],
+                          user: User | None) -> Resource:
+    """A new resource with its files; the row and its attachments commit together."""
+    values = parse_metadata(metadata)
+    kind = values.get("kind", Kind.DOCUMENT)
+    if kind == Kind.LINK:
+        if not values.get("url"):
+            raise InvalidField("url", "is required for a link")
+    elif not uploads:
+        raise InvalidField("file", "is required (send the file as the 'file' part)")
+    for upload in uploads:
+        check_accepted(media_type_for(upload.blob, upload.filename), upload.filename)
+    async with in_transaction():
+        resource = await Resource.create(**values)
+        for position, upload in enumerate(uploads):
+            stored = await _stored_file(upload)
+            await ResourceFile.create(resource=resource, file=stored, filename=upload.filename,
+                                      position=position)
+        await audit(user, "resource.create", "resource", resource.id, title=resource.title,
+                    files=[u.blob.sha256 for u in uploads])
+    return resource
+
+
+async def replace_file(resource: Resource, upload: Upload, user: User | None,
+                       storage: Storage) -> None:
+    """Make ``upload`` the resource's only file; blobs nobody uses any more are removed."""
+    check_accepted(media_type_for(upload.blob, upload.filename), upload.filename)
+    async with in_transaction():
+        old = await _file_ids(resource)
+        await ResourceFile.filter(resource=resource).delete()
+        stored = await _stored_file(upload)
+        await ResourceFile.create(resource=resource, file=stored, filename=upload.filename)
+        await resource.save(update_fields=["updated_at"])  # auto_now stamps the change
+        await audit(user, "resource.replace_file", "resource", resource.id,
+                    sha256=upload.blob.sha256, filename=upload.filename)
+    await collect_garbage(storage, [i for i in old if i != stored.id])
+
+
+async def update_resource(resource: Resource, body: Mapping[str, Any], user: User | None) -> None:
+    values = parse_metadata(body, partial=True)
+    if not values:
+        raise InvalidField("body", "names no field to change")
+    async with in_transaction():
+        for name, value in values.items():
+            setattr(resource, name, value)
+        await resource.save()
+        await audit(user, "resource.update", "resource", resource.id, fields=sorted(values))
+
+
+async def delete_resource(resource: Resource, user: User | None, storage: Storage) -> None:
+    async with in_transaction():
+        file_ids = await _file_ids(resource)
+        await audit(user, "resource.delete", "resource", resource.id, title=resource.title)
+        await resource.delete()
+    await collect_garbage(storage, file_ids)
+
+
+async def _file_ids(resource: Resource) -> list[int]:
+    rows = await ResourceFile.filter(resource=resource).values("file_id")
+    return [int(row["file_id"]) for row in rows]
+
+
+async def collect_garbage(storage: Storage, file_ids: Sequence[int]) -> None:
+    """Drop stored files no resource shows any more: the row first, then the blob.
+
+    A crash between the two leaves an orphan blob, which ``kitlib check`` finds; the
+    other order could leave a row pointing at nothing.
+    """
+    for file_id in set(file_ids):
+        if await ResourceFile.filter(file_id=file_id).exists():
+            continue
+        stored = await StoredFile.get_or_none(id=file_id)
+        if stored is None:
+            continue
+        try:
+            await stored.delete()
+        except IntegrityError:
+            continue  # attached again meanwhile
+        await storage.remove(stored.storage_key)
+
+
+async def discard_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
+    """Remove blobs this request created when the request fails before its rows commit."""
+    for upload in uploads:
+        if upload.blob.created and not await StoredFile.filter(sha256=upload.blob.sha256).exists():
+            await storage.remove(upload.blob.key)

@@ -1,0 +1,158 @@
+"""uploads/: streaming writes, content-addressed names and safe path resolution.
+
+A blob is written once to ``uploads/tmp/<random>.part`` while its sha256 is computed, then
+fsynced and renamed to ``uploads/<aa>/<bb>/<sha256>``. The rename is atomic, so a reader or a
+crash never sees half a file under its final name, and the same bytes are kept once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiofiles
+import aiofiles.os
+import magic
+from anyio import to_thread
+
+from kitlib.errors import PayloadTooLarge
+
+CHUNK = 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+_KEY_CHARS = frozenset("0123456789abcdef/")
+
+
+@dataclass(frozen=True)
+class Blob:
+    sha256: str
+    size: int
+    media_type: str
+    key: str
+    created: bool  # False when the same bytes were already stored
+
+
+def sniff_media_type(head: bytes) -> str:
+    """The media type from a file's first bytes, never from the client's word."""
+    if not head:
+        return "application/x-empty"
+    detected = str(magic.from_buffer(head, mime=True))
+    if detected.startswith("text/") or detected == "application/octet-stream":
+        # libmagic calls subtitles plain text; players and extractors need the real type.
+        stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
+        if stripped.startswith(b"WEBVTT"):
+            return "text/vtt"
+        first = stripped.split(b"\n", 2)
+        if len(first) > 1 and first[0].strip().isdigit() and b"-->" in first[1]:
+            return "application/x-subrip"
+    return detected
+
+
+class Storage:
+    """The uploads folder: nothing outside it is ever read or written through this class."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.tmp = self.root / "tmp"
+
+    def ensure(self) -> None:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def key_for(sha256: str) -> str:
+        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def path_for(self, key: str) -> Path:
+        """Resolve a storage key, refusing anything that could leave the uploads folder."""
+        if not key or not set(key) <= _KEY_CHARS or ".." in key or key.startswith("/"):
+            raise ValueError(f"invalid storage key {key!r}")
+        path = (self.root / key).resolve()
+        if os.path.commonpath([self.root, path]) != str(self.root):
+            raise ValueError(f"storage key {key!r} leaves the uploads folder")
+        return path
+
+    async def save_stream(self, chunks: AsyncIterator[bytes], max_size: int) -> Blob:
+        """Write a stream to its content-addressed place; the .part goes on any failure."""
+        self.ensure()
+        part = self.tmp / f"{secrets.token_hex(16)}.part"
+        hasher = hashlib.sha256()
+        size = 0
+        head = b""
+        buffer = bytearray()
+        try:
+            async with aiofiles.open(part, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_size:
+                        raise PayloadTooLarge(
+                            f"the file is larger than the {max_size:,} bytes this library accepts")
+                    if len(head) < SNIFF_BYTES:
+                        head += chunk[: SNIFF_BYTES - len(head)]
+                    buffer += chunk
+                    if len(buffer) >= CHUNK:
+                        await _write_and_hash(out, hasher, bytes(buffer))
+                        buffer.clear()
+                if buffer:
+                    await _write_and_hash(out, hasher, bytes(buffer))
+                await out.flush()
+                await to_thread.run_sync(os.fsync, out.fileno())
+            sha256 = hasher.hexdigest()
+            key = self.key_for(sha256)
+            final = self.path_for(key)
+            created = not final.exists()
+            if created:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                part.replace(final)
+                _fsync_dir(final.parent)
+            else:
+                part.unlink()
+            return Blob(sha256, size, sniff_media_type(head), key, created)
+        except BaseException:
+            # Cancelled by a client disconnect, refused for size, or a disk error: no leftovers.
+            await asyncio.shield(_remove_quietly(part))
+            raise
+
+    async def remove(self, key: str) -> None:
+        await _remove_quietly(self.path_for(key))
+
+    def stale_parts(self, older_than: float) -> list[Path]:
+        """Leftover .part files from a crash, older than ``older_than`` seconds."""
+        if not self.tmp.is_dir():
+            return []
+        limit = time.time() - older_than
+        return [p for p in self.tmp.glob("*.part") if p.stat().st_mtime < limit]
+
+    def all_keys(self) -> set[str]:
+        """Every blob key present on disk (for consistency checks)."""
+        keys: set[str] = set()
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and len(path.name) == 64:
+                keys.add(str(path.relative_to(self.root)))
+        return keys
+
+
+async def _write_and_hash(out: aiofiles.threadpool.binary.AsyncBufferedIOBase,
+                          hasher: hashlib._Hash, data: bytes) -> None:
+    # hashlib releases the GIL for large buffers: hash on a worker thread while aiofiles
+    # writes on another, so the two overlap on a 2-core machine.
+    await asyncio.gather(out.write(data), to_thread.run_sync(hasher.update, data))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+async def _remove_quietly(path: Path) -> None:
+    try:
+        await aiofiles.os.remove(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,111 @@
+"""Sign-in with a session cookie, CSRF on every form, bearer tokens for the API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from kitlib.models import ApiToken, AuditEvent, Session
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.anyio
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    page = await client.get("/login")
+    assert page.status_code == 200
+    token = client.cookies["kitlib_csrf"]
+    return await client.post("/login", data={"email": email, "password": password,
+                                             "csrf_token": token, "next": "/"})
+
+
+async def test_sign_in_sets_a_safe_session_cookie_and_sign_out_ends_it(lib):
+    response = await sign_in(lib.client, "Member@Example.org")
+    assert response.status_code == 303
+    cookie = next(h for h in response.headers.get_list("set-cookie")
+                  if h.startswith("kitlib_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    home = await lib.client.get("/")
+    assert "member@example.org" in home.text
+    assert await Session.all().count() == 1
+    out = await lib.client.post("/logout", data={"csrf_token": lib.client.cookies["kitlib_csrf"]})
+    assert out.status_code == 303
+    assert await Session.all().count() == 0
+    assert "member@example.org" not in (await lib.client.get("/")).text
+
+
+async def test_secure_cookies_when_configured(make_app):
+    app = make_app(secure_cookies=True)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://kitlib.test") as c:
+            page = await c.get("/login")
+            assert "Secure" in page.headers["set-cookie"]
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(lib):
+    wrong = await sign_in(lib.client, "member@example.org", "nope")
+    unknown = await sign_in(lib.client, "nobody@example.org", "nope")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong email or password" in wrong.text and "Wrong email or password" in unknown.text
+    assert "kitlib_session" not in lib.client.cookies
+
+
+async def test_login_without_csrf_token_is_refused(lib):
+    await lib.client.get("/login")
+    response = await lib.client.post("/login", data={"email": "member@example.org",
+                                                     "password": PASSWORD})
+    assert response.status_code == 403
+    forged = await lib.client.post("/login", data={"email": "member@example.org",
+                                                   "password": PASSWORD, "csrf_token": "forged"})
+    assert forged.status_code == 403
+
+
+async def test_next_only_redirects_to_local_paths(lib):
+    await lib.client.get("/login")
+    token = lib.client.cookies["kitlib_csrf"]
+    response = await lib.client.post("/login", data={
+        "email": "member@example.org", "password": PASSWORD, "csrf_token": token,
+        "next": "//evil.example/phish"})
+    assert response.headers["location"] == "/"
+
+
+async def test_session_writes_need_the_csrf_header(lib):
+    await sign_in(lib.client, "staff@example.org")
+    body = {"slug": "kit-a", "title": "Kit A"}
+    assert (await lib.client.post("/api/kits", json=body)).status_code == 403
+    ok = await lib.client.post("/api/kits", json=body,
+                               headers={"X-CSRF-Token": lib.client.cookies["kitlib_csrf"]})
+    assert ok.status_code == 201
+    assert await AuditEvent.filter(action="kit.create").count() == 1
+
+
+async def test_bearer_tokens_are_stored_hashed_and_checked(lib):
+    secret = lib.staff["Authorization"].split()[1]
+    stored = await ApiToken.filter(user=lib.staff_user).first()
+    assert stored is not None and secret not in (stored.token_hash, stored.prefix)
+    for header in ("Bearer kl_wrong", "Basic abc", "Bearer", "Token " + secret):
+        response = await lib.client.get("/api/resources", headers={"Authorization": header})
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    stored.revoked_at = stored.created_at
+    await stored.save()
+    assert (await lib.client.get("/api/resources", headers=lib.staff)).status_code == 401
+
+
+async def test_pages_and_api_send_security_headers(lib):
+    for path in ("/", "/login", "/api/resources", "/healthz"):
+        headers = (await lib.client.get(path)).headers
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
+        assert headers["referrer-policy"] == "same-origin"
+
+
+async def test_errors_are_json_for_the_api_and_html_for_pages(lib):
+    api = await lib.client.get("/api/resources/999")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    page = await lib.client.get("/nowhere", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "<h1>404</h1>" in page.text
+    wrong_method = await lib.client.put("/api/kits")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["message"]
