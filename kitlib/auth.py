@@ -70,9 +70,11 @@ ANONYMOUS = Principal()
 def visible_q(principal: Principal, via: str = "") -> Q:
     """The filter on Resource (or, with ``via="resource__"``, on a relation to one) that
     keeps what ``principal`` may open."""
-    query = Q(**{f"{via}visibility__in": [v.value for v in principal.visibilities]})
+    # Q's stubs type **kwargs as str; the lookups are built from names, so pass them as dicts.
+    query = Q(**{f"{via}visibility__in": [v.value for v in principal.visibilities]})  # type: ignore[arg-type]
     if principal.granted_resource_ids and not principal.is_staff:
-        query = query | Q(**{f"{via}id__in": sorted(principal.granted_resource_ids)})
+        ids = sorted(principal.granted_resource_ids)
+        query = query | Q(**{f"{via}id__in": ids})  # type: ignore[arg-type]
     return query
 
 

@@ -178,7 +178,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
         except (ValueError, TypeError) as exc:
             raise SettingsError(f"{key}={raw!r} is not valid: {exc}") from None
     unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX):] not in
-                     {s.name for s in SETTINGS} | {"TEST_DATABASE_URL"})
+                     {s.name for s in SETTINGS} | {"TEST_DATABASE", "TEST_DATABASE_URL"})
     if unknown:
         raise SettingsError(f"{unknown[0]} is not a kitlib setting (see docs/settings.md)")
     level = str(values.get("log_level", "info")).lower()

@@ -49,7 +49,6 @@ import argparse
 import datetime as dt
 import html
 import json
-import os
 import re
 import shutil
 import struct
@@ -389,9 +388,9 @@ REMOTE_WORK_EN = [
     ]),
 ]
 
-APPEL_A_PROJETS_MD = """# Appel à projets : relance industrielle 2020
+APPEL_A_PROJETS_MD = f"""# Appel à projets : relance industrielle 2020
 
-*Actualité du {cluster} — publiée le 15 septembre 2020*
+*Actualité du {CLUSTER} — publiée le 15 septembre 2020*
 
 La région et ses partenaires ouvrent un appel à projets **« Relance industrielle 2020 »** destiné aux PME
 et ETI industrielles qui souhaitent moderniser leur outil de production, relocaliser une partie de leur
@@ -428,7 +427,7 @@ Pour réserver un créneau ou poser une question, écrivez à l'équipe projets 
 votre secteur d'activité et le montant envisagé.
 
 *Tags : appels-a-projets, relance, financement*
-""".format(cluster=CLUSTER)
+"""
 
 SUPPLY_CHAIN_BLOCKS = [
     ("title", "Supply chain resilience after COVID-19"),
@@ -473,9 +472,9 @@ SUPPLY_CHAIN_BLOCKS = [
     ]),
 ]
 
-NOTE_INTERNE_MD = """# Note interne : organisation des webinaires « Bonnes pratiques pour la reprise »
+NOTE_INTERNE_MD = f"""# Note interne : organisation des webinaires « Bonnes pratiques pour la reprise »
 
-*Usage interne — équipe du {cluster} — mise à jour du 20 mai 2020*
+*Usage interne — équipe du {CLUSTER} — mise à jour du 20 mai 2020*
 
 ## Avant chaque webinaire
 
@@ -496,7 +495,7 @@ reçu de réponse. L'enregistrement est lancé après l'accord oral des interven
 - Réponses écrites aux questions restées ouvertes, envoyées avec l'enquête de satisfaction.
 
 Bilan au 20 mai : 6 webinaires, 412 inscrits, 287 participants, note moyenne 4,4 / 5.
-""".format(cluster=CLUSTER)
+"""
 
 # Slides "Reprendre l'activité en sécurité" (standalone PPTX deliverable)
 DECK_REPRISE = {
@@ -640,9 +639,10 @@ def tool_versions() -> dict[str, str]:
         except FileNotFoundError:
             return "MISSING"
 
+    from importlib.metadata import version
+
     import docx  # noqa: F401
     import pptx
-    from importlib.metadata import version
 
     return {
         "python": sys.version.split()[0],
@@ -660,8 +660,8 @@ def tool_versions() -> dict[str, str]:
 
 
 def _set_style_font(style, name, size=None, color=None, bold=None, lang=None):
-    from docx.oxml.ns import qn
     from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
 
     style.font.name = name
     rpr = style.element.get_or_add_rPr()
@@ -1024,12 +1024,12 @@ def build_webinar(out: Path, tmp: Path, stem: str):
     ]
     # chapters: merge consecutive cues with the same chapter
     chapters = []
-    for a, b, spk, _text, chap in cues:
+    for a, b, _spk, _text, chap in cues:
         if chapters and chapters[-1][2] == chap:
             chapters[-1][1] = b
         else:
             chapters.append([a, b, chap])
-    for k, (a, b, chap) in enumerate(chapters):
+    for k, (a, _b, chap) in enumerate(chapters):
         start = 0.0 if k == 0 else a - gap / 2
         end = total if k == len(chapters) - 1 else chapters[k + 1][0] - gap / 2
         filters.append(
@@ -1266,7 +1266,7 @@ PDF_MUST_CONTAIN = {
 
 def mp4_top_level_boxes(path: Path) -> list[str]:
     boxes = []
-    with open(path, "rb") as f:
+    with Path(path).open("rb") as f:
         while True:
             head = f.read(8)
             if len(head) < 8:

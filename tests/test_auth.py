@@ -11,7 +11,8 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.anyio
 
 
-async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+async def sign_in(client: httpx.AsyncClient, email: str,
+                  password: str = PASSWORD) -> httpx.Response:
     page = await client.get("/login")
     assert page.status_code == 200
     token = client.cookies["kitlib_csrf"]

@@ -63,9 +63,10 @@ async def test_identical_content_is_stored_once(lib):
     assert await StoredFile.all().count() == 1
     assert len(blobs(lib.settings.data_dir)) == 1
     # Deleting one resource keeps the bytes the other still shows.
-    assert (await lib.client.delete(f"/api/resources/{first['id']}", headers=lib.staff)).status_code == 204
+    first_url, second_url = f"/api/resources/{first['id']}", f"/api/resources/{second['id']}"
+    assert (await lib.client.delete(first_url, headers=lib.staff)).status_code == 204
     assert len(blobs(lib.settings.data_dir)) == 1
-    assert (await lib.client.delete(f"/api/resources/{second['id']}", headers=lib.staff)).status_code == 204
+    assert (await lib.client.delete(second_url, headers=lib.staff)).status_code == 204
     assert blobs(lib.settings.data_dir) == []
     assert await StoredFile.all().count() == 0
 
@@ -115,7 +116,7 @@ async def test_bad_filenames_are_refused_and_nothing_is_written(lib, filename, m
     boundary = "b0undary"
     payload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nT\r\n"
                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-               f"filename=\"{filename}\"\r\n\r\n").encode("utf-8") + PDF + \
+               f"filename=\"{filename}\"\r\n\r\n").encode() + PDF + \
         f"\r\n--{boundary}--\r\n".encode()
     response = await lib.client.post(
         "/api/resources", content=payload,
@@ -163,8 +164,8 @@ async def test_missing_file_and_missing_title(lib):
      b"filename=\"a.pdf\"\r\n\r\n%PDF-1.4 truncated", 400),
     ("multipart/form-data", b"--xyz--", 400),
     ("application/json", b"{}", 415),
-    ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Type: text/plain\r\n\r\nx\r\n--xyz--\r\n",
-     400),
+    ("multipart/form-data; boundary=xyz",
+     b"--xyz\r\nContent-Type: text/plain\r\n\r\nx\r\n--xyz--\r\n", 400),
 ])
 async def test_malformed_bodies_get_a_clear_4xx(lib, content_type, body, status):
     response = await lib.client.post("/api/resources", content=body,

@@ -1,0 +1,404 @@
+"""Download throughput of kitlib against nginx serving the very same file from the same disk.
+
+Creates a test file (PDF header + random bytes), uploads it to a throw-away kitlib, starts
+nginx on another loopback port with the kitlib uploads folder as its root, and measures
+from both, in one run:
+
+(a) single-stream full downloads with ``curl -o /dev/null`` (median of ``--runs``);
+(b) ``--clients`` concurrent keep-alive clients doing random 1 MiB ``Range`` reads for
+    ``--duration`` seconds with wrk + a Lua script (aggregate MiB/s, p50/p99 latency).
+
+The client's CPU time is reported next to each figure: nginx's figures show the ceiling
+of the client on this machine (client and servers share the same cores).
+
+    .venv/bin/python bench/download.py [--size 1GiB] [--runs 3] [--clients 32]
+        [--duration 10] [--chunk-size BYTES] [--no-docs]
+
+Needs curl, nginx and wrk (``apt-get install nginx wrk``); installs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # noqa: E402
+    MIB,
+    Bench,
+    Kitlib,
+    Nginx,
+    bench_session,
+    cpu_of,
+    human,
+    machine_note,
+    median,
+    parse_size,
+    require,
+    table,
+    today,
+    update_docs,
+    warm_page_cache,
+    write_test_file,
+)
+
+WRK_SCRIPT = """
+-- Random Range reads of `chunk` bytes inside a file of `size` bytes.
+local size = tonumber(os.getenv("BENCH_SIZE"))
+local chunk = tonumber(os.getenv("BENCH_CHUNK"))
+local path = os.getenv("BENCH_PATH")
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + (tid or 0))
+end
+
+function request()
+  local start = math.random(0, size - chunk)
+  return wrk.format("GET", path, {["Range"] = "bytes=" .. start .. "-" .. (start + chunk - 1)})
+end
+
+function done(summary, latency, requests)
+  io.write(string.format(
+    'BENCH {"requests": %d, "bytes": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    .. '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}\\n',
+    summary.requests, summary.bytes, summary.duration, latency:percentile(50),
+    latency:percentile(99), summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.status, summary.errors.timeout))
+end
+"""
+
+
+@dataclass
+class Stream:
+    mib_s: float
+    client_cpu: float  # seconds
+    server_cpu: float  # seconds
+    seconds: float
+
+
+@dataclass
+class Ranges:
+    mib_s: float
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    client_cpu: float
+    server_cpu: float
+    seconds: float
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def single_stream(url: str, size: int, server_pids: list[int]) -> Stream:
+    """One full GET with curl to /dev/null; curl's own timer, CPU of both sides."""
+    cpu0, srv0 = children_cpu(), cpu_of(server_pids)
+    done = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "300",
+            "-w",
+            "%{http_code} %{size_download} %{time_total}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=330,
+    )
+    cpu1, srv1 = children_cpu(), cpu_of(server_pids)
+    code, got, seconds = done.stdout.split()
+    if code != "200" or int(got) != size:
+        raise RuntimeError(f"{url}: HTTP {code}, {got} of {size} bytes {done.stderr}")
+    return Stream(size / MIB / float(seconds), cpu1 - cpu0, srv1 - srv0, float(seconds))
+
+
+def range_load(
+    url: str,
+    size: int,
+    clients: int,
+    threads: int,
+    duration: int,
+    server_pids: list[int],
+    script: Path,
+) -> Ranges:
+    """wrk with ``clients`` connections doing random 1 MiB ranges for ``duration`` seconds."""
+    env = {
+        **os.environ,
+        "BENCH_SIZE": str(size),
+        "BENCH_CHUNK": str(MIB),
+        "BENCH_PATH": "/" + url.split("/", 3)[3],
+    }
+    cpu0, srv0 = children_cpu(), cpu_of(server_pids)
+    done = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(clients),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=duration + 60,
+    )
+    cpu1, srv1 = children_cpu(), cpu_of(server_pids)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary: {done.stdout} {done.stderr}")
+    r = json.loads(line[6:])
+    seconds = r["duration_us"] / 1e6
+    errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    return Ranges(
+        r["bytes"] / MIB / seconds,
+        r["requests"],
+        r["p50_us"] / 1000,
+        r["p99_us"] / 1000,
+        errors,
+        cpu1 - cpu0,
+        srv1 - srv0,
+        seconds,
+    )
+
+
+def check_range(url: str, source_head: bytes, offset: int) -> None:
+    """Both servers must answer 206 with exactly the requested bytes."""
+    done = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-D",
+            "-",
+            "-o",
+            "-",
+            "-r",
+            f"{offset}-{offset + len(source_head) - 1}",
+            url,
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    head, _, body = done.stdout.partition(b"\r\n\r\n")
+    if b" 206 " not in head.split(b"\r\n", 1)[0] or body != source_head:
+        raise RuntimeError(f"{url}: a Range request did not return the expected 206 bytes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="1GiB", help="test file size (default 1GiB)")
+    parser.add_argument("--runs", type=int, default=3, help="full downloads per server (>=3)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent range clients")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per range test")
+    parser.add_argument(
+        "--chunk-size",
+        default=None,
+        help="KITLIB_DOWNLOAD_CHUNK_SIZE for the kitlib server (default: kitlib's)",
+    )
+    parser.add_argument(
+        "--nginx-workers",
+        type=int,
+        default=1,
+        help="nginx worker processes (default 1, like the one uvicorn process)",
+    )
+    parser.add_argument("--max-seconds", type=int, default=900, help="hard time bound")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    if size < 2 * MIB:
+        parser.error("--size must be at least 2MiB")
+    for tool, package in (("curl", "curl"), ("nginx", "nginx"), ("wrk", "wrk")):
+        require(tool, package)
+
+    with bench_session(args.max_seconds, keep=args.keep) as bench:
+        run(bench, args, size)
+
+
+def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
+    extra = (
+        {"KITLIB_DOWNLOAD_CHUNK_SIZE": str(parse_size(args.chunk_size))} if args.chunk_size else {}
+    )
+    print(f"temporary folder {bench.root}; {machine_note()}")
+    source = bench.root / "source.pdf"
+    t0 = time.perf_counter()
+    write_test_file(source, size)
+    print(f"wrote a {human(size)} test file in {time.perf_counter() - t0:.1f}s")
+    kitlib = Kitlib(bench, extra)
+    body, seconds = kitlib.upload(source)
+    stored = body["files"][0]
+    print(f"uploaded to kitlib in {seconds:.1f}s (sha256 {stored['sha256'][:12]}…)")
+    with source.open("rb") as f:
+        f.seek(size // 2)
+        probe = f.read(MIB)
+    source.unlink()  # both servers now serve the one stored blob
+    subprocess.run(["sync"], check=True, timeout=300)  # no writeback under the measurements
+    blob_key = f"{stored['sha256'][:2]}/{stored['sha256'][2:4]}/{stored['sha256']}"
+    nginx = Nginx(bench, kitlib.uploads, workers=args.nginx_workers)
+    warm_page_cache(kitlib.uploads / blob_key)
+    servers = {
+        "kitlib": (f"{kitlib.base}{stored['url']}", [kitlib.pid]),
+        "nginx": (f"{nginx.base}/{blob_key}", [nginx.proc.pid, *nginx.worker_pids()]),
+    }
+    for url, _ in servers.values():
+        check_range(url, probe, size // 2)
+
+    # (a) single stream: one warm-up each, then runs interleaved so drift hits both alike.
+    streams: dict[str, list[Stream]] = {name: [] for name in servers}
+    for url, pids in servers.values():
+        single_stream(url, size, pids)
+    for i in range(args.runs):
+        for name, (url, pids) in servers.items():
+            s = single_stream(url, size, pids)
+            streams[name].append(s)
+            print(
+                f"  single stream {name:6} run {i + 1}: {s.mib_s:7.0f} MiB/s "
+                f"(server CPU {s.server_cpu / s.seconds:4.0%}, curl CPU "
+                f"{s.client_cpu / s.seconds:4.0%})"
+            )
+
+    # (b) concurrent random ranges: a short warm-up, then the measured run, per server.
+    script = bench.root / "ranges.lua"
+    script.write_text(WRK_SCRIPT)
+    ranges: dict[str, Ranges] = {}
+    for name, (url, pids) in servers.items():
+        range_load(url, size, args.clients, args.threads, 2, pids, script)
+        r = range_load(url, size, args.clients, args.threads, args.duration, pids, script)
+        ranges[name] = r
+        print(
+            f"  {args.clients} clients    {name:6}: {r.mib_s:7.0f} MiB/s, {r.requests} "
+            f"requests, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, {r.errors} errors "
+            f"(server CPU {r.server_cpu / r.seconds:4.0%}, wrk CPU "
+            f"{r.client_cpu / r.seconds:4.0%})"
+        )
+
+    report(args, size, streams, ranges)
+
+
+def report(
+    args: argparse.Namespace, size: int, streams: dict[str, list[Stream]], ranges: dict[str, Ranges]
+) -> None:
+    k_single = median([s.mib_s for s in streams["kitlib"]])
+    n_single = median([s.mib_s for s in streams["nginx"]])
+    k_r, n_r = ranges["kitlib"], ranges["nginx"]
+    single_ratio, ranges_ratio = k_single / n_single, k_r.mib_s / n_r.mib_s
+
+    def cpu(items: list[Stream], side: str) -> str:
+        return f"{median([getattr(s, side) / s.seconds for s in items]):.0%}"
+
+    rows = [
+        ["test", "kitlib", "nginx", "kitlib/nginx", "target", "met"],
+        [
+            f"single stream, median of {args.runs} (MiB/s)",
+            f"{k_single:.0f}",
+            f"{n_single:.0f}",
+            f"{single_ratio:.2f}",
+            "≥ 0.90",
+            "yes" if single_ratio >= 0.9 else "NO",
+        ],
+        [
+            f"{args.clients} clients × random 1 MiB ranges, {args.duration}s (MiB/s)",
+            f"{k_r.mib_s:.0f}",
+            f"{n_r.mib_s:.0f}",
+            f"{ranges_ratio:.2f}",
+            "≥ 0.70",
+            "yes" if ranges_ratio >= 0.7 else "NO",
+        ],
+        ["  requests served", str(k_r.requests), str(n_r.requests), "", "", ""],
+        ["  p50 latency (ms)", f"{k_r.p50_ms:.1f}", f"{n_r.p50_ms:.1f}", "", "", ""],
+        ["  p99 latency (ms)", f"{k_r.p99_ms:.1f}", f"{n_r.p99_ms:.1f}", "", "", ""],
+        ["  errors", str(k_r.errors), str(n_r.errors), "", "", ""],
+        [
+            "server CPU, single stream / ranges",
+            f"{cpu(streams['kitlib'], 'server_cpu')} / {k_r.server_cpu / k_r.seconds:.0%}",
+            f"{cpu(streams['nginx'], 'server_cpu')} / {n_r.server_cpu / n_r.seconds:.0%}",
+            "",
+            "",
+            "",
+        ],
+        [
+            "client CPU (curl / wrk)",
+            f"{cpu(streams['kitlib'], 'client_cpu')} / {k_r.client_cpu / k_r.seconds:.0%}",
+            f"{cpu(streams['nginx'], 'client_cpu')} / {n_r.client_cpu / n_r.seconds:.0%}",
+            "",
+            "",
+            "",
+        ],
+    ]
+    text = table(rows)
+    print()
+    print(text)
+    ceiling = (
+        f"Client ceiling: against nginx, curl reaches {n_single:.0f} MiB/s using "
+        f"{cpu(streams['nginx'], 'client_cpu')} of a core and wrk "
+        f"({args.threads} thread) {n_r.mib_s:.0f} MiB/s using "
+        f"{n_r.client_cpu / n_r.seconds:.0%} of a core."
+    )
+    if k_single < 0.9 * n_single and k_r.mib_s < 0.9 * n_r.mib_s:
+        ceiling += " kitlib's figures stay below these, so the client is not what limits kitlib."
+    print()
+    print(ceiling)
+    if args.no_docs:
+        return
+    chunk = args.chunk_size or "kitlib's default (1 MiB)"
+    command = (
+        f".venv/bin/python bench/download.py --size {args.size} --runs {args.runs} "
+        f"--clients {args.clients} --duration {args.duration}"
+    )
+    update_docs(
+        "Downloads",
+        f"""
+`bench/download.py` serves one {human(size)} file (PDF header + random bytes, uploaded
+through the API) from kitlib (`kitlib serve`: uvicorn + httptools + uvloop, one process,
+download chunk size {chunk}) and from nginx {args.nginx_workers} worker (`sendfile on`,
+its own config on another loopback port, root = the kitlib uploads folder, so both read the
+same blob from the page cache). Single stream: `curl -o /dev/null`, one warm-up each, then
+runs interleaved. Concurrent: wrk ({args.threads} thread, {args.clients} keep-alive connections)
+with a Lua script asking random unaligned 1 MiB `Range`s, 2 s warm-up then {args.duration} s.
+
+Run on {today()}; machine: {machine_note()}.
+
+```
+{command}
+```
+
+{text}
+
+{ceiling} A client near 100% of a core means that figure is the client's ceiling, so the
+ratio against it is an upper bound. On 2 cores the client takes CPU the server would
+otherwise use, for both servers alike; nginx (sendfile, no user-space copy) is the least
+affected.
+""",
+    )
+
+
+if __name__ == "__main__":
+    main()
