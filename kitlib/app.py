@@ -13,6 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kitlib.db import close_db, open_db
+from kitlib.downloads import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
 from kitlib.routes import routes
 from kitlib.settings import Settings
@@ -65,6 +66,7 @@ def template_dir() -> Path:
 def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlette:
     """Build the application; the lifespan opens the database and the storage folders."""
     storage = Storage(settings.uploads_dir)
+    downloads = DownloadRecorder()
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()),
                                    autoescape=True, undefined=jinja2.StrictUndefined)
 
@@ -76,11 +78,13 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
         try:
             yield
         finally:
+            await downloads.close()
             await close_db(context)
 
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.settings = settings
     app.state.storage = storage
+    app.state.downloads = downloads
     app.state.templates = templates
     app.add_middleware(SecurityHeaders)
     return app

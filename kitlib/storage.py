@@ -84,21 +84,34 @@ class Storage:
         size = 0
         head = b""
         buffer = bytearray()
+        # Double buffering: while one MiB is written and hashed on worker threads, the next
+        # one is read from the network. At most two buffers are alive, so memory stays flat.
+        pending: asyncio.Future[tuple[int, None]] | None = None
         try:
             async with aiofiles.open(part, "wb") as out:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_size:
-                        raise PayloadTooLarge(
-                            f"the file is larger than the {max_size:,} bytes this library accepts")
-                    if len(head) < SNIFF_BYTES:
-                        head += chunk[: SNIFF_BYTES - len(head)]
-                    buffer += chunk
-                    if len(buffer) >= CHUNK:
+                try:
+                    async for chunk in chunks:
+                        size += len(chunk)
+                        if size > max_size:
+                            raise PayloadTooLarge(f"the file is larger than the {max_size:,} "
+                                                  "bytes this library accepts")
+                        if len(head) < SNIFF_BYTES:
+                            head += chunk[: SNIFF_BYTES - len(head)]
+                        buffer += chunk
+                        if len(buffer) >= CHUNK:
+                            if pending is not None:
+                                await pending
+                            pending = _write_and_hash(out, hasher, bytes(buffer))
+                            buffer.clear()
+                    if pending is not None:
+                        await pending
+                        pending = None
+                    if buffer:
                         await _write_and_hash(out, hasher, bytes(buffer))
-                        buffer.clear()
-                if buffer:
-                    await _write_and_hash(out, hasher, bytes(buffer))
+                finally:
+                    if pending is not None:
+                        # Let the in-flight write finish before the file is closed and removed.
+                        await asyncio.shield(asyncio.gather(pending, return_exceptions=True))
                 await out.flush()
                 await to_thread.run_sync(os.fsync, out.fileno())
             sha256 = hasher.hexdigest()
@@ -136,11 +149,11 @@ class Storage:
         return keys
 
 
-async def _write_and_hash(out: aiofiles.threadpool.binary.AsyncBufferedIOBase,
-                          hasher: hashlib._Hash, data: bytes) -> None:
+def _write_and_hash(out: aiofiles.threadpool.binary.AsyncBufferedIOBase,
+                    hasher: hashlib._Hash, data: bytes) -> asyncio.Future[tuple[int, None]]:
     # hashlib releases the GIL for large buffers: hash on a worker thread while aiofiles
     # writes on another, so the two overlap on a 2-core machine.
-    await asyncio.gather(out.write(data), to_thread.run_sync(hasher.update, data))
+    return asyncio.gather(out.write(data), to_thread.run_sync(hasher.update, data))
 
 
 def _fsync_dir(path: Path) -> None:

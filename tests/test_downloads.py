@@ -139,6 +139,8 @@ async def test_completed_downloads_are_recorded_with_bytes(lib):
     await lib.client.get(file["url"], headers={**lib.member, "Range": "bytes=0-99"})
     await lib.client.head(file["url"])
     await lib.client.get(file["url"], headers={"If-None-Match": f'"{file["sha256"]}"'})
+    assert await DownloadEvent.all().count() == 0  # batched, not one commit per request
+    await lib.client._transport.app.state.downloads.flush()  # type: ignore[attr-defined]
     events = await DownloadEvent.all().order_by("id")
     assert [(e.bytes, e.complete) for e in events] == [(len(CONTENT), True), (100, False)]
     assert events[0].user_id == lib.member_user.id  # type: ignore[attr-defined]

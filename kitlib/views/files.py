@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from kitlib.auth import can_view, resolve_principal
-from kitlib.downloads import file_response
+from kitlib.downloads import DownloadRecorder, file_response
 from kitlib.errors import NotFound
 from kitlib.models import DownloadEvent, Resource, ResourceFile
 from kitlib.views.common import path_int, settings_of, storage_of
@@ -31,9 +31,11 @@ async def download(request: Request) -> Response:
     resource: Resource = attachment.resource
     user = principal.user
 
+    recorder: DownloadRecorder = request.app.state.downloads
+
     async def record(sent: int, complete: bool) -> None:
-        await DownloadEvent.create(user=user, resource=resource, file=stored, bytes=sent,
-                                   complete=complete)
+        recorder.record(DownloadEvent(user=user, resource=resource, file=stored, bytes=sent,
+                                      complete=complete))
 
     return file_response(request.headers, path, stored, attachment.filename,
                          settings_of(request).download_chunk_size, record)
