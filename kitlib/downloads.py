@@ -13,6 +13,7 @@ import logging
 import os
 import unicodedata
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from anyio import to_thread
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import FileResponse, Response
 from starlette.types import Message, Receive, Scope, Send
+from tortoise import connections
 
 from kitlib.models import DownloadEvent, StoredFile
 
@@ -164,8 +166,50 @@ class TrackedFileResponse(FileResponse):
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def file_response(request_headers: Headers, path: Path, stored: StoredFile, filename: str,
-                  chunk_size: int, on_complete: OnComplete | None) -> Response:
+@dataclass(frozen=True)
+class Attachment:
+    """What serving one file needs, read in one query."""
+
+    id: int
+    filename: str
+    resource_id: int
+    visibility: str
+    file_id: int
+    sha256: str
+    size: int
+    media_type: str
+    storage_key: str
+    created_at: datetime
+
+
+_ATTACHMENT_SQL = (
+    "SELECT rf.id, rf.filename, rf.resource_id, r.visibility, sf.id AS file_id, sf.sha256, "
+    "sf.size, sf.media_type, sf.storage_key, sf.created_at FROM resource_file rf "
+    "JOIN resource r ON r.id = rf.resource_id JOIN stored_file sf ON sf.id = rf.file_id "
+    "WHERE rf.id = {}")
+
+
+async def find_attachment(attachment_id: int) -> Attachment | None:
+    """One hand-written query instead of an ORM select_related, which rebuilt its SQL on
+    every request and cost a sixth of the event loop under concurrent range reads."""
+    connection = connections.get("default")
+    placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"
+    rows = await connection.execute_query_dict(_ATTACHMENT_SQL.format(placeholder),
+                                               [attachment_id])
+    if not rows:
+        return None
+    row = dict(rows[0])
+    created = row["created_at"]
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    row["created_at"] = created
+    return Attachment(**row)
+
+
+def file_response(request_headers: Headers, path: Path, stored: StoredFile | Attachment,
+                  filename: str, chunk_size: int, on_complete: OnComplete | None) -> Response:
     """The response for one stored file, or a 304 when the client's copy is current."""
     etag = f'"{stored.sha256}"'
     last_modified = stored.created_at

@@ -71,7 +71,9 @@ class Storage:
         """Resolve a storage key, refusing anything that could leave the uploads folder."""
         if not key or not set(key) <= _KEY_CHARS or ".." in key or key.startswith("/"):
             raise ValueError(f"invalid storage key {key!r}")
-        path = (self.root / key).resolve()
+        # The key's alphabet (hex digits and '/', no '..') already keeps it inside the root,
+        # so no realpath per request; the commonpath check stays as a second lock.
+        path = self.root / key
         if os.path.commonpath([self.root, path]) != str(self.root):
             raise ValueError(f"storage key {key!r} leaves the uploads folder")
         return path
