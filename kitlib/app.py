@@ -16,6 +16,7 @@ from kitlib.db import close_db, open_db
 from kitlib.downloads import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
 from kitlib.routes import routes
+from kitlib.services.search import SearchService
 from kitlib.settings import Settings
 from kitlib.storage import Storage
 
@@ -75,9 +76,12 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
         storage.ensure()
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         context = await open_db(settings, apply_migrations=apply_migrations)
+        # Search: the shared searcher and, unless disabled, the background index worker.
+        app.state.search = SearchService.start(settings)
         try:
             yield
         finally:
+            await app.state.search.close()
             await downloads.close()
             await close_db(context)
 

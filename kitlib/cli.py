@@ -227,3 +227,69 @@ def command_names(group: click.Group = main, prefix: str = "") -> list[str]:
     return names
 
 
+
+
+@main.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the database, in batches, then swap it in atomically."""
+
+    async def run() -> int:
+        from kitlib import indexer
+
+        async with _database(_settings(ctx)):
+            return await indexer.rebuild(_settings(ctx))
+
+    click.echo(f"search index rebuilt: {_run(run())} resources")
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Fix every difference found.")
+@click.pass_context
+def check(ctx: click.Context, repair: bool) -> None:
+    """Compare the search index with the database: missing, stale and extra documents."""
+
+    async def run() -> bool:
+        from kitlib import indexer
+
+        settings = _settings(ctx)
+        async with _database(settings):
+            report = await indexer.check(settings)
+            if report.unreadable:
+                click.echo(f"index unreadable: {report.unreadable}")
+            for label, ids in (("missing from the index", report.missing),
+                               ("stale in the index", report.stale),
+                               ("in the index but not in the database", report.extra)):
+                for rid in ids:
+                    click.echo(f"resource {rid}: {label}")
+            if report.clean:
+                click.echo("search index matches the database")
+                return True
+            if not repair:
+                click.echo("run `kitlib check --repair` to fix these differences")
+                return False
+            click.echo(f"repaired: {await indexer.repair(settings, report)}")
+            return (await indexer.check(settings)).clean
+
+    if not _run(run()):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Drain the queue once and exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Run the search worker: extract text from files and keep the index up to date."""
+
+    async def run() -> int:
+        from kitlib import jobs
+
+        settings = _settings(ctx)
+        async with _database(settings):
+            if once:
+                return await jobs.drain(settings)
+            await jobs.run_worker(settings)
+            return 0
+
+    handled = _run(run())
+    click.echo(f"{handled} jobs handled")

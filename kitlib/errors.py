@@ -10,7 +10,8 @@
     ├── Conflict (409)
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
-    └── RangeNotSatisfiable (416)
+    ├── RangeNotSatisfiable (416)
+    └── IndexRebuilding (503)           the search index is being rebuilt; retry shortly
 
 One handler renders them: JSON ``{"error": {"status", "code", "message"}}`` for the API and
 for clients that ask for JSON, an HTML page from ``{status}.html`` otherwise.
@@ -112,6 +113,17 @@ class RangeNotSatisfiable(KitlibError):
 
     status = 416
     code = "range_not_satisfiable"
+
+
+class IndexRebuilding(KitlibError):
+    """The search index is being rebuilt from the database; try again in a few seconds."""
+
+    status = 503
+    code = "index_rebuilding"
+
+    def __init__(self, retry_after_s: int = 5) -> None:
+        super().__init__("The search index is being rebuilt from the library; search again in "
+                         "a few seconds.", headers={"Retry-After": str(retry_after_s)})
 
 
 def wants_json(request: Request) -> bool:

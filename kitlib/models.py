@@ -34,6 +34,26 @@ class Role(StrEnum):
     STAFF = "staff"
 
 
+class ExtractionStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    NONE = "none"  # nothing to extract: a link, a recording, an image
+
+
+class JobKind(StrEnum):
+    EXTRACT = "extract"
+    INDEX = "index"
+    DELETE = "delete"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class Resource(Model):
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=300)
@@ -49,6 +69,12 @@ class Resource(Model):
     published_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Filled by the search worker from the files (kitlib/jobs.py); cues are [[start, text]].
+    extraction_status = fields.CharEnumField(ExtractionStatus, max_length=16,
+                                             default=ExtractionStatus.NONE)
+    extraction_error = fields.TextField(default="")
+    body_text = fields.TextField(default="")
+    cues: fields.Field[list[list[object]]] = fields.JSONField(default=list)
 
     attachments: fields.ReverseRelation[ResourceFile]
 
@@ -220,3 +246,22 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
+
+
+class Job(Model):
+    # The search outbox: written in the transaction of the change it follows, so the index
+    # can lag the database but never miss a change. resource_id is no foreign key: a
+    # "delete" job outlives its resource.
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharEnumField(JobKind, max_length=16)
+    resource_id = fields.IntField(db_index=True)
+    state = fields.CharEnumField(JobState, max_length=16, default=JobState.QUEUED, db_index=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(default="")
+    run_after = fields.DatetimeField(db_index=True)
+    locked_by = fields.CharField(max_length=64, default="")
+    locked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "job"

@@ -83,7 +83,31 @@ SCHEMAS: dict[str, Any] = {
                                 "published_at": {"type": ["string", "null"], "format": "date-time"},
                                 "created_at": {"type": "string", "format": "date-time"},
                                 "updated_at": {"type": "string", "format": "date-time"},
-                                "files": {"type": "array", "items": _ref("File")}}},
+                                "files": {"type": "array", "items": _ref("File")},
+                                "extraction_status": {
+                                    "type": "string", "enum": ["pending", "done", "failed", "none"],
+                                    "description": "Staff only: text extraction for search"},
+                                "extraction_error": {"type": "string",
+                                                     "description": "Staff only: why it failed"}}},
+    "SearchHit": {"type": "object",
+                  "required": ["id", "title", "kind", "language", "snippet", "url", "score",
+                               "transcript_hits"],
+                  "properties": {"id": {"type": "integer"}, "title": _STR, "title_html": _STR,
+                                 "kind": _STR, "language": _STR, "snippet": _STR, "url": _STR,
+                                 "score": {"type": "number"},
+                                 "transcript_hits": {"type": "array", "items": {
+                                     "type": "object", "properties": {
+                                         "start": {"type": "number"}, "text": _STR, "html": _STR,
+                                         "url": {"type": ["string", "null"]}}}}}},
+    "SearchResults": {"type": "object",
+                      "required": ["total", "page", "hits", "facets", "suggestion"],
+                      "properties": {"total": {"type": "integer"}, "page": {"type": "integer"},
+                                     "per_page": {"type": "integer"},
+                                     "hits": {"type": "array", "items": _ref("SearchHit")},
+                                     "facets": {"type": "object", "additionalProperties": {
+                                         "type": "object",
+                                         "additionalProperties": {"type": "integer"}}},
+                                     "suggestion": {"type": ["string", "null"]}}},
     "ResourcePatch": {"type": "object", "additionalProperties": False,
                       "properties": {"title": _STR, "summary": _STR, **_ENUMS,
                                      "tags": {"oneOf": [_STR, {"type": "array", "items": _STR}]},
@@ -176,6 +200,34 @@ def openapi_document() -> dict[str, Any]:
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"200": _json(_ref("Resource"), "Replaced"),
                           **_errors(400, 401, 403, 404, 413, 415)}}},
+        "/api/search": {"get": {
+            "summary": "Full-text search over what the caller may see, with facets",
+            "parameters": [{"name": "q", "in": "query", "schema": _STR},
+                           {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
+                           {"name": "tag", "in": "query", "explode": True,
+                            "schema": {"type": "array", "items": _STR}},
+                           {"name": "language", "in": "query", "schema": _ENUMS["language"]},
+                           {"name": "kit", "in": "query", "schema": _STR},
+                           {"name": "webinar", "in": "query", "schema": {"type": "integer"}},
+                           {"name": "from", "in": "query", "schema": {"type": "string",
+                                                                      "format": "date"}},
+                           {"name": "to", "in": "query", "schema": {"type": "string",
+                                                                    "format": "date"}},
+                           {"name": "sort", "in": "query", "schema": {
+                               "type": "string", "enum": ["relevance", "newest", "downloads"]}},
+                           *_PAGING],
+            "responses": {"200": _json(_ref("SearchResults"), "A page of hits"),
+                          **_errors(400, 401),
+                          "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
+        "/api/suggest": {"get": {
+            "summary": "Autocomplete: titles and words from what the caller may see",
+            "parameters": [{"name": "q", "in": "query", "schema": _STR}],
+            "responses": {"200": _json({"type": "object", "properties": {"suggestions": {
+                "type": "array", "items": {"type": "object", "properties": {
+                    "text": _STR, "kind": {"type": "string", "enum": ["title", "term"]},
+                    "id": {"type": "integer"}, "url": _STR}}}}}, "Suggestions"),
+                **_errors(401),
+                "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/kits": {
             "get": {"summary": "List kits",
                     "responses": {"200": _json({"type": "object", "properties": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kitlib.views import collections, files, pages, resources, system
+from kitlib.views import collections, files, pages, resources, search, system
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -20,6 +20,8 @@ routes = [
     Route("/api/resources/{resource_id}", resources.update_resource, methods=["PATCH"]),
     Route("/api/resources/{resource_id}", resources.delete_resource, methods=["DELETE"]),
     Route("/api/resources/{resource_id}/file", resources.put_file, methods=["PUT"]),
+    Route("/api/search", search.search, methods=["GET"]),
+    Route("/api/suggest", search.suggest, methods=["GET"]),
     Route("/api/kits", collections.list_kits, methods=["GET"]),
     Route("/api/kits", collections.create_kit, methods=["POST"]),
     Route("/api/kits/{slug}", collections.get_kit, methods=["GET"]),

@@ -482,7 +482,8 @@ class _View:
             reader = self.searcher.reader()
             table: dict[str, frozenset[int]] = {}
             for btext in reader.lexicon(fieldname):
-                docs = frozenset(reader.postings(fieldname, btext).all_ids())
+                # Postings still list deleted documents until segments merge.
+                docs = frozenset(reader.postings(fieldname, btext).all_ids()) & self.all_docs()
                 if docs:
                     table[utf8decode(btext)[0]] = docs
             self._terms[fieldname] = table
@@ -536,7 +537,11 @@ class Searcher:
             self._ix, self._target = ix, name
             self._view = _View(ix.searcher(weighting=weighting()))
         elif not self._view.searcher.up_to_date():
-            self._view = _View(self._view.searcher.refresh())  # reuses unchanged segments
+            # Not searcher.refresh(): it reuses a segment's reader by segment id and so misses
+            # deletions committed into that segment since (a deleted resource kept showing).
+            old = self._view.searcher
+            self._view = _View(self._ix.searcher(weighting=weighting()))
+            old.close()
         return self._view
 
     def _visible(self, view: _View, access: Access, filters: Filters) -> frozenset[int]:
@@ -577,7 +582,8 @@ class Searcher:
             first = sorting.FieldFacet(key, reverse=True)
             sortedby = sorting.MultiFacet([first, sorting.ScoreFacet()])
         # Filtering only when something is hidden spares building a set of every docnum.
-        restrict = None if allowed is view.all_docs() else set(allowed)
+        everything = allowed is view.all_docs() and not view.searcher.reader().has_deletions()
+        restrict = None if everything else set(allowed)
         # limit=None scores every match once: totals and facets need them all anyway,
         # and a second id-only pass over a wide OR costs as much as scoring it.
         results = view.searcher.search(strict, filter=restrict, limit=None, sortedby=sortedby)

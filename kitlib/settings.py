@@ -95,6 +95,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOWNLOAD_CHUNK_SIZE", "Bytes read per chunk when serving files (default 1MiB).",
             _size),
     Setting("LOG_LEVEL", "Logging level: debug, info, warning, error (default info).", str),
+    Setting("SEARCH_WORKER", "Run the search worker (text extraction, index updates) inside "
+            "`kitlib serve` (default true); set false when `kitlib worker` runs apart.", _bool),
+    Setting("EXTRACT_TIMEOUT", "Seconds one file's text extraction may take (default 120).",
+            _positive),
+    Setting("EXTRACT_MEMORY_MB", "Memory cap of the extraction process, in MB (default 1024).",
+            _positive),
 )
 
 
@@ -114,6 +120,9 @@ class Settings:
     secure_cookies: bool = False
     download_chunk_size: int = 1024 * 1024
     log_level: str = "info"
+    search_worker: bool = True
+    extract_timeout: int = 120
+    extract_memory_mb: int = 1024
 
     @property
     def is_sqlite(self) -> bool:

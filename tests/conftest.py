@@ -98,8 +98,9 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    # No background search worker: tests drain the job queue themselves (kitlib.jobs.drain).
     return Settings.for_root(tmp_path, database_url=database_url,
-                             max_upload_size=50 * 1024 * 1024)
+                             max_upload_size=50 * 1024 * 1024, search_worker=False)
 
 
 @dataclass

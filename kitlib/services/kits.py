@@ -9,7 +9,8 @@ from tortoise.transactions import in_transaction
 
 from kitlib.auth import Principal, can_view, visible_q
 from kitlib.errors import Conflict, InvalidField, NotFound
-from kitlib.models import Kit, KitItem, Resource, User, Webinar
+from kitlib.jobs import enqueue
+from kitlib.models import JobKind, Kit, KitItem, Resource, User, Webinar
 from kitlib.services import validation as v
 from kitlib.services.resources import audit, to_json
 
@@ -48,9 +49,16 @@ async def _set_items(kit: Kit, items: list[tuple[int, str]]) -> None:
     missing = [rid for rid in ids if rid not in found]
     if missing:
         raise InvalidField("items", f"no resource with id {missing[0]}")
+    before = await _item_ids(kit)
     await KitItem.filter(kit=kit).delete()
     for position, (rid, note) in enumerate(items):
         await KitItem.create(kit=kit, resource_id=rid, position=position, note=note)
+    # Kit membership is a search facet: re-index whatever joined or left.
+    await enqueue(JobKind.INDEX, set(before) ^ set(ids))
+
+
+async def _item_ids(kit: Kit) -> list[int]:
+    return [int(r["resource_id"]) for r in await KitItem.filter(kit=kit).values("resource_id")]
 
 
 async def get_kit(slug: str) -> Kit:
@@ -112,6 +120,7 @@ async def update_kit(kit: Kit, body: Mapping[str, Any], user: User | None) -> No
 async def delete_kit(kit: Kit, user: User | None) -> None:
     async with in_transaction():
         await audit(user, "kit.delete", "kit", kit.id, slug=kit.slug)
+        await enqueue(JobKind.INDEX, await _item_ids(kit))
         await kit.delete()
 
 
@@ -189,6 +198,7 @@ async def create_webinar(body: Mapping[str, Any], user: User | None) -> Webinar:
     values = await _webinar_values(body, partial=False)
     async with in_transaction():
         webinar = await Webinar.create(**values)
+        await enqueue(JobKind.INDEX, _parts(webinar))
         await audit(user, "webinar.create", "webinar", webinar.id, title=webinar.title)
     return webinar
 
@@ -198,13 +208,22 @@ async def update_webinar(webinar: Webinar, body: Mapping[str, Any], user: User |
     if not values:
         raise InvalidField("body", "names no field to change")
     async with in_transaction():
+        before = _parts(webinar)
         for name, value in values.items():
             setattr(webinar, name, value)
         await webinar.save()
+        # Speakers and the webinar link are indexed with the recording, slides and transcript.
+        await enqueue(JobKind.INDEX, before | _parts(webinar))
         await audit(user, "webinar.update", "webinar", webinar.id, fields=sorted(values))
 
 
 async def delete_webinar(webinar: Webinar, user: User | None) -> None:
     async with in_transaction():
         await audit(user, "webinar.delete", "webinar", webinar.id, title=webinar.title)
+        await enqueue(JobKind.INDEX, _parts(webinar))
         await webinar.delete()
+
+
+def _parts(webinar: Webinar) -> set[int]:
+    found = (getattr(webinar, f"{part}_id") for part in WEBINAR_PARTS)
+    return {rid for rid in found if rid}

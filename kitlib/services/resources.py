@@ -17,8 +17,11 @@ from tortoise.transactions import in_transaction
 
 from kitlib.auth import Principal, can_view, visible_q
 from kitlib.errors import InvalidField, NotFound, UnsupportedMediaType
+from kitlib.jobs import enqueue
 from kitlib.models import (
     AuditEvent,
+    ExtractionStatus,
+    JobKind,
     Kind,
     Language,
     Resource,
@@ -102,8 +105,9 @@ def file_json(attachment: ResourceFile) -> dict[str, Any]:
             "url": file_url(attachment)}
 
 
-def resource_json(resource: Resource, attachments: Sequence[ResourceFile]) -> dict[str, Any]:
-    return {
+def resource_json(resource: Resource, attachments: Sequence[ResourceFile], *,
+                  staff: bool = False) -> dict[str, Any]:
+    data = {
         "id": resource.id, "title": resource.title, "summary": resource.summary,
         "language": resource.language.value, "tags": resource.tags, "kind": resource.kind.value,
         "visibility": resource.visibility.value, "url": resource.url,
@@ -112,6 +116,11 @@ def resource_json(resource: Resource, attachments: Sequence[ResourceFile]) -> di
         "updated_at": resource.updated_at.isoformat(),
         "files": [file_json(a) for a in attachments],
     }
+    if staff:
+        # Why a file is not searchable is staff business (it may name internal files).
+        data["extraction_status"] = resource.extraction_status.value
+        data["extraction_error"] = resource.extraction_error
+    return data
 
 
 async def attachments_of(resource_ids: Sequence[int]) -> dict[int, list[ResourceFile]]:
@@ -124,9 +133,9 @@ async def attachments_of(resource_ids: Sequence[int]) -> dict[int, list[Resource
     return found
 
 
-async def to_json(resources: Sequence[Resource]) -> list[dict[str, Any]]:
+async def to_json(resources: Sequence[Resource], *, staff: bool = False) -> list[dict[str, Any]]:
     files = await attachments_of([r.id for r in resources])
-    return [resource_json(r, files[r.id]) for r in resources]
+    return [resource_json(r, files[r.id], staff=staff) for r in resources]
 
 
 async def get_visible(principal: Principal, resource_id: int) -> Resource:
@@ -181,12 +190,15 @@ async def create_resource(metadata: Mapping[str, Any], uploads: Sequence[Upload]
         raise InvalidField("file", "is required (send the file as the 'file' part)")
     for upload in uploads:
         check_accepted(media_type_for(upload.blob, upload.filename), upload.filename)
+    if uploads:
+        values["extraction_status"] = ExtractionStatus.PENDING
     async with in_transaction():
         resource = await Resource.create(**values)
         for position, upload in enumerate(uploads):
             stored = await _stored_file(upload)
             await ResourceFile.create(resource=resource, file=stored, filename=upload.filename,
                                       position=position)
+        await enqueue(JobKind.EXTRACT, [resource.id])
         await audit(user, "resource.create", "resource", resource.id, title=resource.title,
                     files=[u.blob.sha256 for u in uploads])
     return resource
@@ -201,7 +213,11 @@ async def replace_file(resource: Resource, upload: Upload, user: User | None,
         await ResourceFile.filter(resource=resource).delete()
         stored = await _stored_file(upload)
         await ResourceFile.create(resource=resource, file=stored, filename=upload.filename)
-        await resource.save(update_fields=["updated_at"])  # auto_now stamps the change
+        resource.extraction_status = ExtractionStatus.PENDING
+        resource.extraction_error = ""
+        # auto_now stamps the change
+        await resource.save(update_fields=["updated_at", "extraction_status", "extraction_error"])
+        await enqueue(JobKind.EXTRACT, [resource.id])
         await audit(user, "resource.replace_file", "resource", resource.id,
                     sha256=upload.blob.sha256, filename=upload.filename)
     await collect_garbage(storage, [i for i in old if i != stored.id])
@@ -215,6 +231,7 @@ async def update_resource(resource: Resource, body: Mapping[str, Any], user: Use
         for name, value in values.items():
             setattr(resource, name, value)
         await resource.save()
+        await enqueue(JobKind.INDEX, [resource.id])
         await audit(user, "resource.update", "resource", resource.id, fields=sorted(values))
 
 
@@ -222,6 +239,7 @@ async def delete_resource(resource: Resource, user: User | None, storage: Storag
     async with in_transaction():
         file_ids = await _file_ids(resource)
         await audit(user, "resource.delete", "resource", resource.id, title=resource.title)
+        await enqueue(JobKind.DELETE, [resource.id])
         await resource.delete()
     await collect_garbage(storage, file_ids)
 

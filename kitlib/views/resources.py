@@ -22,13 +22,13 @@ async def list_resources(request: Request) -> Response:
     total, rows = await svc.list_visible(principal, page=page, per_page=per_page,
                                          filters=request.query_params)
     return JSONResponse({"total": total, "page": page, "per_page": per_page,
-                         "items": await svc.to_json(rows)})
+                         "items": await svc.to_json(rows, staff=principal.is_staff)})
 
 
 async def get_resource(request: Request) -> Response:
     principal = await resolve_principal(request)
     resource = await svc.get_visible(principal, path_int(request, "resource_id"))
-    return JSONResponse((await svc.to_json([resource]))[0])
+    return JSONResponse((await svc.to_json([resource], staff=principal.is_staff))[0])
 
 
 async def create_resource(request: Request) -> Response:
@@ -71,7 +71,7 @@ async def create_resource(request: Request) -> Response:
     except BaseException:
         await svc.discard_uploads(storage, uploads)
         raise
-    body = (await svc.to_json([resource]))[0]
+    body = (await svc.to_json([resource], staff=principal.is_staff))[0]
     return JSONResponse(body, status_code=201,
                         headers={"Location": f"/api/resources/{resource.id}"})
 
@@ -96,14 +96,14 @@ async def put_file(request: Request) -> Response:
     except BaseException:
         await svc.discard_uploads(storage, uploads)
         raise
-    return JSONResponse((await svc.to_json([resource]))[0])
+    return JSONResponse((await svc.to_json([resource], staff=principal.is_staff))[0])
 
 
 async def update_resource(request: Request) -> Response:
     principal = await staff(request)
     resource = await svc.get_visible(principal, path_int(request, "resource_id"))
     await svc.update_resource(resource, await json_body(request), principal.user)
-    return JSONResponse((await svc.to_json([resource]))[0])
+    return JSONResponse((await svc.to_json([resource], staff=principal.is_staff))[0])
 
 
 async def delete_resource(request: Request) -> Response:

@@ -1,0 +1,190 @@
+"""The search outbox and its worker.
+
+Every change to a resource writes a ``Job`` in the transaction of the change (``enqueue``),
+so the index may lag the database but never misses a change. Workers claim jobs with one
+compare-and-set ``UPDATE … WHERE state='queued'`` stamped with a claim token, which works the
+same on SQLite and PostgreSQL: two workers never run the same job. A job left ``running`` by
+a worker that died is taken again once its lease runs out.
+
+Extraction jobs run ``extract_safely`` in a thread, store the text and cues on the resource and
+queue an index job; index and delete jobs are drained in batches, one index commit per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import PurePath
+
+import anyio
+import anyio.to_thread
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from kitlib import indexer
+from kitlib.extract import SUPPORTED_MEDIA_TYPES, ExtractionError, extract_safely
+from kitlib.models import ExtractionStatus, Job, JobKind, JobState, Resource, ResourceFile
+from kitlib.settings import Settings
+from kitlib.storage import Storage
+
+log = logging.getLogger("kitlib.jobs")
+
+LEASE = timedelta(minutes=15)  # longer than any extraction timeout we would set
+MAX_ATTEMPTS = 5
+INDEX_BATCH = 200
+EXTRACT_BATCH = 4
+KEEP_DONE = timedelta(days=1)
+# libmagic calls transcripts plain text; the extension tells which parser fits.
+_BY_SUFFIX = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".md": "text/markdown",
+              ".html": "text/html", ".htm": "text/html"}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}"
+
+
+async def enqueue(kind: JobKind, resource_ids: Iterable[int]) -> None:
+    """Queue one job per resource; call it inside the transaction of the change."""
+    now = datetime.now(UTC)
+    jobs = [Job(kind=kind, resource_id=rid, run_after=now) for rid in sorted(set(resource_ids))]
+    if jobs:
+        await Job.bulk_create(jobs)
+
+
+async def _retake_expired(now: datetime) -> None:
+    cutoff = now - LEASE
+    await Job.filter(state=JobState.RUNNING, locked_at__lt=cutoff,
+                     attempts__gte=MAX_ATTEMPTS).update(
+        state=JobState.FAILED, locked_by="", last_error="the worker stopped during every attempt")
+    await Job.filter(state=JobState.RUNNING, locked_at__lt=cutoff).update(
+        state=JobState.QUEUED, locked_by="")
+
+
+async def claim(kinds: Sequence[JobKind], limit: int, worker: str) -> list[Job]:
+    """Take up to ``limit`` runnable jobs for this worker; no other worker gets them."""
+    now = datetime.now(UTC)
+    await _retake_expired(now)
+    rows = await Job.filter(state=JobState.QUEUED, run_after__lte=now, kind__in=list(kinds)) \
+        .order_by("id").limit(limit).values("id")
+    ids = [int(r["id"]) for r in rows]
+    if not ids:
+        return []
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    # The WHERE re-checks the state row by row: of two racing workers one updates, the
+    # other matches nothing (PostgreSQL re-evaluates it after the first commit).
+    await Job.filter(id__in=list(ids), state=JobState.QUEUED).update(
+        state=JobState.RUNNING, locked_by=token, locked_at=now, attempts=F("attempts") + 1)
+    return list(await Job.filter(locked_by=token, state=JobState.RUNNING).order_by("id"))
+
+
+async def finish(jobs: Sequence[Job]) -> None:
+    for job in jobs:
+        await Job.filter(id=job.id, locked_by=job.locked_by).update(
+            state=JobState.DONE, locked_by="", last_error="")
+
+
+async def fail(jobs: Sequence[Job], error: str) -> None:
+    """Put the jobs back with a growing delay, or mark them failed after MAX_ATTEMPTS."""
+    now = datetime.now(UTC)
+    for job in jobs:
+        query = Job.filter(id=job.id, locked_by=job.locked_by)
+        if job.attempts >= MAX_ATTEMPTS:
+            await query.update(state=JobState.FAILED, locked_by="", last_error=error[:2000])
+        else:
+            await query.update(state=JobState.QUEUED, locked_by="", last_error=error[:2000],
+                               run_after=now + timedelta(seconds=2 ** job.attempts))
+
+
+def _media_type(stored: str, filename: str) -> str:
+    suffix = PurePath(filename.lower()).suffix
+    if stored in {"text/plain", "application/octet-stream"} and suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    return stored
+
+
+async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
+    resource = await Resource.get_or_none(id=job.resource_id)
+    if resource is None:
+        await finish([job])
+        return
+    rows = await ResourceFile.filter(resource_id=resource.id).select_related("file") \
+        .order_by("position", "id")
+    texts: list[str] = []
+    cues: list[list[object]] = []
+    errors: list[str] = []
+    for row in rows:
+        media_type = _media_type(row.file.media_type, row.filename)
+        if media_type not in SUPPORTED_MEDIA_TYPES:
+            continue
+        run = partial(extract_safely, storage.path_for(row.file.storage_key), media_type,
+                      settings.extract_timeout, settings.extract_memory_mb)
+        try:
+            got = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except ExtractionError as exc:
+            errors.append(f"{row.filename}: {exc.reason}")
+            continue
+        except OSError as exc:
+            errors.append(f"{row.filename}: the stored file cannot be read ({exc.strerror})")
+            continue
+        texts.append(got.text)
+        cues.extend([round(c.start, 3), c.text] for c in got.cues)
+    status = (ExtractionStatus.FAILED if errors else
+              ExtractionStatus.DONE if texts or cues else ExtractionStatus.NONE)
+    async with in_transaction():
+        await Resource.filter(id=resource.id).update(
+            body_text="\n\n".join(texts), cues=cues, extraction_status=status,
+            extraction_error="\n".join(errors))
+        await enqueue(JobKind.INDEX, [resource.id])
+    await finish([job])
+
+
+async def run_once(settings: Settings, worker: str) -> int:
+    """One round: a few extractions, then one batch of index writes; jobs handled."""
+    storage = Storage(settings.uploads_dir)
+    handled = 0
+    for job in await claim([JobKind.EXTRACT], EXTRACT_BATCH, worker):
+        try:
+            await _extract(settings, storage, job)
+        except Exception as exc:
+            log.exception("extraction job %s failed", job.id)
+            await fail([job], repr(exc))
+        handled += 1
+    batch = await claim([JobKind.INDEX, JobKind.DELETE], INDEX_BATCH, worker)
+    if batch:
+        try:
+            await indexer.write(settings, sorted({j.resource_id for j in batch}))
+        except Exception as exc:
+            log.exception("index batch of %d jobs failed", len(batch))
+            await fail(batch, repr(exc))
+        else:
+            await finish(batch)
+        handled += len(batch)
+    return handled
+
+
+async def drain(settings: Settings, *, worker: str | None = None) -> int:
+    """Run jobs until none is runnable now; how many were handled (tests call this)."""
+    worker = worker or worker_name()
+    total = 0
+    while handled := await run_once(settings, worker):
+        total += handled
+    await Job.filter(state=JobState.DONE, created_at__lt=datetime.now(UTC) - KEEP_DONE).delete()
+    return total
+
+
+async def run_worker(settings: Settings, *, poll_s: float = 1.0) -> None:
+    """Drain forever, pausing ``poll_s`` when idle; a failing round is logged, not fatal."""
+    worker = worker_name()
+    while True:
+        try:
+            handled = await drain(settings, worker=worker)
+        except Exception:
+            log.exception("search worker round failed")
+            handled = 0
+        if not handled:
+            await anyio.sleep(poll_s)
