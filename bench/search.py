@@ -1,0 +1,572 @@
+"""Search speed of kitlib against SQLite FTS5 on the same ≥ 100,000 documents and queries.
+
+Documents are synthesised offline, deterministically (seeded), from real text: the 5,183
+abstracts of BEIR SciFact (``/work/shared/corpus/scifact/corpus.jsonl``). Each document
+takes its title from one abstract and its summary and body from 3-8 sentences drawn from
+*other*, randomly chosen abstracts, so no two documents share the same text, yet every
+sentence is real English prose. Metadata are random but skewed like a real library:
+language (mostly "en"), kind, visibility, year, 0-4 tags, 0-2 kits, download count.
+
+Each phase runs in its own child process so that its peak RSS (VmHWM) is its own:
+
+1. kitlib: ``search_index.rebuild`` (the production path: batches of
+   ``kitlib.indexer.BATCH``, ``limitmb`` default, final optimize) - docs/s, size, peak RSS;
+2. kitlib: ``Searcher.search`` as a member (public + members visibilities), facets,
+   highlighted titles and snippets and spelling suggestion (always on), ``per_page=10``;
+3. SQLite FTS5 (``porter unicode61 remove_diacritics 2``): bulk insert in one transaction
+   plus ``optimize``; then per query one bm25-ranked pass over every visible match into a
+   temporary table, the top 10 with ``highlight()``/``snippet()``, and facet counts (kind,
+   language, year, tag, kit) by ``GROUP BY`` over the matches.
+
+The same queries (1-3 words from the corpus vocabulary, seeded; every fourth one with a
+kind or year facet filter) go to both engines after a warm-up.
+
+    python bench/search.py [--docs 100000] [--queries 300] [--keep DIR] [--max-seconds 1800]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CORPUS = Path("/work/shared/corpus/scifact/corpus.jsonl")
+SEED = 20261125
+WARMUP = 20
+MEMBER_VISIBILITIES = ("public", "members")
+TARGET_P95_MS = 50.0
+TARGET_RSS_MIB = 1024.0
+TARGET_REINDEX_S = 600.0
+
+LANGS = [("en", 88), ("fr", 8), ("de", 2), ("es", 2)]
+KINDS = [("document", 40), ("slides", 15), ("webinar", 12), ("report", 10), ("guide", 8),
+         ("template", 6), ("video", 5), ("checklist", 4)]
+VISIBILITIES = [("public", 55), ("members", 35), ("staff", 10)]
+TAGS = (
+    "oncology genetics immunology cardiology neurology epidemiology microbiology "
+    "pharmacology nutrition metabolism diabetes obesity ageing stem-cells vaccines "
+    "infectious-disease public-health clinical-trial meta-analysis cohort-study "
+    "mental-health paediatrics surgery imaging biomarkers proteomics genomics "
+    "bioinformatics statistics methods ethics policy guidelines training webinar-series "
+    "Santé-publique Sécurité Prévention Recherche-clinique"
+).split()
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
+    return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
+
+
+def load_corpus() -> tuple[list[str], list[list[str]]]:
+    """Titles and sentence lists of the SciFact abstracts (those with text)."""
+    titles: list[str] = []
+    sentences: list[list[str]] = []
+    with CORPUS.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            parts = [s.strip() for s in _SENTENCE.split(row.get("text", "")) if s.strip()]
+            if row.get("title") and parts:
+                titles.append(row["title"])
+                sentences.append(parts)
+    return titles, sentences
+
+
+def make_docs(n: int, seed: int = SEED) -> Iterator[Any]:
+    """n deterministic IndexDocs built from real abstracts (streamed, never all in memory)."""
+    from kitlib.search_index import IndexDoc
+
+    titles, sentences = load_corpus()
+    rng = random.Random(seed)
+    m = len(titles)
+    for i in range(1, n + 1):
+        t = rng.randrange(m)
+        picks: list[str] = []
+        for _ in range(rng.randint(3, 8)):
+            a = rng.randrange(m)
+            while a == t:
+                a = rng.randrange(m)
+            src = sentences[a]
+            k = rng.randrange(len(src))
+            picks.extend(src[k : k + rng.randint(1, 2)])
+        year = min(2026, 2005 + int(rng.betavariate(3, 1.2) * 22))
+        published = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        yield IndexDoc(
+            id=i,
+            title=titles[t],
+            language=_weighted(rng, LANGS),
+            kind=_weighted(rng, KINDS),
+            visibility=_weighted(rng, VISIBILITIES),
+            summary=picks[0],
+            body=" ".join(picks[1:]),
+            tags=tuple(sorted(set(rng.sample(TAGS, rng.choice((0, 1, 1, 2, 2, 3, 4)))))),
+            kits=tuple(sorted({rng.randint(1, 300) for _ in range(rng.choice((0, 0, 1, 1, 2)))})),
+            published=published,
+            download_count=int(rng.paretovariate(1.3)) - 1,
+            fingerprint=f"{i}-{year}",
+        )
+
+
+def make_queries(n: int, seed: int = SEED + 1) -> list[dict[str, Any]]:
+    """n (+ warm-up) queries of 1-3 content words taken near each other in a real abstract."""
+    from kitlib.search_analysis import STOPWORDS
+
+    _, sentences = load_corpus()
+    stops = STOPWORDS["en"]
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    while len(out) < n + WARMUP:
+        words = [w for w in re.findall(r"[A-Za-z]{3,}", " ".join(rng.choice(sentences)))
+                 if w.lower() not in stops]
+        if len(words) < 4:
+            continue
+        size = rng.choice((1, 1, 2, 2, 2, 3))
+        start = rng.randrange(len(words) - size)
+        picked = list(dict.fromkeys(w.lower() for w in words[start : start + size + 1]))[:size]
+        query: dict[str, Any] = {"text": " ".join(picked)}
+        if len(out) % 4 == 3:  # one query in four narrows by a facet, as users do
+            if rng.random() < 0.5:
+                query["kind"] = _weighted(rng, KINDS)
+            else:
+                query["year"] = rng.randint(2012, 2026)
+        out.append(query)
+    return out
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set of this process (VmHWM; ru_maxrss as a fallback), MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_split_mib() -> dict[str, float]:
+    """Current anonymous (heap) and file-backed (mmapped index files) resident memory, MiB."""
+    out: dict[str, float] = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key = line.split(":")[0]
+            if key in ("RssAnon", "RssFile"):
+                out[key] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return out
+
+
+def dir_size(path: Path) -> int:
+    """Bytes of the regular files under path (symlinks not followed)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+@dataclass
+class Timer:
+    """Latencies of the measured queries, stopping at a deadline."""
+
+    deadline: float
+
+    def run(self, queries: list[dict[str, Any]], fn: Any) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        fn(queries[0])
+        first = (time.perf_counter() - t0) * 1000
+        for q in queries[1:WARMUP]:
+            fn(q)
+        lat: list[float] = []
+        totals: list[int] = []
+        for q in queries[WARMUP:]:
+            if time.time() > self.deadline:
+                break
+            t0 = time.perf_counter()
+            totals.append(fn(q))
+            lat.append((time.perf_counter() - t0) * 1000)
+        out: dict[str, Any] = {"first_ms": first, "queries": len(lat)}
+        if lat:
+            slowest = max(range(len(lat)), key=lat.__getitem__)
+            out.update(
+                p50=percentile(lat, 0.5), p95=percentile(lat, 0.95), mean=statistics.mean(lat),
+                max=lat[slowest], slowest=queries[WARMUP + slowest],
+                mean_total=statistics.mean(totals), zero=sum(1 for t in totals if not t),
+            )
+        return out
+
+
+# --------------------------------------------------------------------------- kitlib
+
+
+def kitlib_index(path: str, n: int, batch_size: int) -> dict[str, Any]:
+    """Child: full rebuild through the production path."""
+    from kitlib import search_index as si
+
+    base = peak_rss_mib()
+    t0 = time.perf_counter()
+    count = si.rebuild(path, make_docs(n), batch_size=batch_size)
+    took = time.perf_counter() - t0
+    return {"count": count, "seconds": took, "rss": peak_rss_mib(), "rss_start": base,
+            "size": dir_size(Path(path))}
+
+
+def kitlib_search(path: str, queries: list[dict[str, Any]], deadline: float) -> dict[str, Any]:
+    """Child: searches as a member with facets, highlights and suggestion."""
+    from kitlib import search_index as si
+
+    t0 = time.perf_counter()
+    searcher = si.Searcher(path)
+    open_ms = (time.perf_counter() - t0) * 1000
+    access = si.Access(visibilities=frozenset(MEMBER_VISIBILITIES))
+
+    def one(q: dict[str, Any]) -> int:
+        filters = si.Filters(
+            kinds=(q["kind"],) if "kind" in q else (), years=(q["year"],) if "year" in q else ()
+        )
+        res = searcher.search(q["text"], access=access, filters=filters, per_page=10)
+        assert len(res.facets) >= 5 and all(h.snippet_html for h in res.hits)
+        return res.total
+
+    out = Timer(deadline).run(queries, one)
+    out.update(rss_split_mib())
+    searcher.close()
+    out.update(open_ms=open_ms, rss=peak_rss_mib())
+    return out
+
+
+def kitlib_profile(path: str, query: dict[str, Any]) -> str:
+    """Child: cProfile of one (warm) search, top functions by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    from kitlib import search_index as si
+
+    searcher = si.Searcher(path)
+    access = si.Access(visibilities=frozenset(MEMBER_VISIBILITIES))
+    filters = si.Filters(
+        kinds=(query["kind"],) if "kind" in query else (),
+        years=(query["year"],) if "year" in query else (),
+    )
+    for _ in range(2):
+        searcher.search(query["text"], access=access, filters=filters, per_page=10)
+    prof = cProfile.Profile()
+    prof.enable()
+    searcher.search(query["text"], access=access, filters=filters, per_page=10)
+    prof.disable()
+    searcher.close()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- SQLite FTS5
+
+
+def fts_index(db: str, n: int) -> dict[str, Any]:
+    """Child: the same documents into SQLite FTS5, one transaction, then optimize."""
+    base = peak_rss_mib()
+    t0 = time.perf_counter()
+    con = sqlite3.connect(db, isolation_level=None)
+    con.executescript(
+        """
+        PRAGMA journal_mode=WAL;
+        CREATE TABLE meta(id INTEGER PRIMARY KEY, kind TEXT, language TEXT, year INTEGER,
+                          visibility TEXT, published TEXT, downloads INTEGER);
+        CREATE TABLE doc_tag(doc_id INTEGER, tag TEXT);
+        CREATE TABLE doc_kit(doc_id INTEGER, kit INTEGER);
+        CREATE VIRTUAL TABLE fts USING fts5(
+            title, summary, body, tags, tokenize='porter unicode61 remove_diacritics 2');
+        """
+    )
+    con.execute("BEGIN")
+    count = 0
+    for d in make_docs(n):
+        year = d.published.year if d.published else None
+        con.execute(
+            "INSERT INTO meta VALUES (?,?,?,?,?,?,?)",
+            (d.id, d.kind, d.language, year, d.visibility, str(d.published), d.download_count),
+        )
+        con.execute(
+            "INSERT INTO fts(rowid, title, summary, body, tags) VALUES (?,?,?,?,?)",
+            (d.id, d.title, d.summary, d.body, " ".join(d.tags)),
+        )
+        con.executemany("INSERT INTO doc_tag VALUES (?,?)", [(d.id, t) for t in d.tags])
+        con.executemany("INSERT INTO doc_kit VALUES (?,?)", [(d.id, k) for k in d.kits])
+        count += 1
+    con.execute("CREATE INDEX doc_tag_doc ON doc_tag(doc_id)")
+    con.execute("CREATE INDEX doc_kit_doc ON doc_kit(doc_id)")
+    con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+    con.execute("COMMIT")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    took = time.perf_counter() - t0
+    return {"count": count, "seconds": took, "rss": peak_rss_mib(), "rss_start": base,
+            "size": dir_size(Path(db))}
+
+
+def fts_query(text: str) -> str:
+    """FTS5 MATCH expression: every word required (quoted, so never FTS5 syntax)."""
+    return " ".join('"' + w.replace('"', "") + '"' for w in text.split())
+
+
+def fts_search(db: str, queries: list[dict[str, Any]], deadline: float) -> dict[str, Any]:
+    """Child: bm25 ranking, highlight/snippet of the 10 shown, facets by GROUP BY."""
+    t0 = time.perf_counter()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TEMP TABLE hits(id INTEGER PRIMARY KEY, score REAL)")
+    open_ms = (time.perf_counter() - t0) * 1000
+    vis = ",".join("?" * len(MEMBER_VISIBILITIES))
+
+    def one(q: dict[str, Any]) -> int:
+        extra, args = "", []
+        if "kind" in q:
+            extra, args = " AND m.kind = ?", [q["kind"]]
+        elif "year" in q:
+            extra, args = " AND m.year = ?", [q["year"]]
+        con.execute("DELETE FROM hits")
+        words = q["text"].split()
+        # Like kitlib: all words required; if nothing matches, any of them.
+        for expr in (fts_query(q["text"]), " OR ".join(fts_query(w) for w in words)):
+            con.execute(
+                "INSERT INTO hits SELECT fts.rowid, bm25(fts) FROM fts JOIN meta m"
+                f" ON m.id = fts.rowid WHERE fts MATCH ? AND m.visibility IN ({vis}){extra}",
+                [expr, *MEMBER_VISIBILITIES, *args],
+            )
+            total = con.execute("SELECT count(*) FROM hits").fetchone()[0]
+            if total or len(words) == 1:
+                break
+        top = [r[0] for r in con.execute("SELECT id FROM hits ORDER BY score LIMIT 10")]
+        shown = []
+        if top:
+            shown = con.execute(
+                "SELECT rowid, highlight(fts, 0, '<mark>', '</mark>'),"
+                " snippet(fts, -1, '<mark>', '</mark>', '…', 40) FROM fts"
+                f" WHERE fts MATCH ? AND rowid IN ({','.join('?' * len(top))})",
+                [expr, *top],
+            ).fetchall()
+        facets = {
+            name: con.execute(sql).fetchall()
+            for name, sql in (
+                ("kind", "SELECT kind, count(*) c FROM hits JOIN meta m ON m.id = hits.id"
+                         " GROUP BY kind ORDER BY c DESC LIMIT 50"),
+                ("language", "SELECT language, count(*) c FROM hits JOIN meta m"
+                             " ON m.id = hits.id GROUP BY language ORDER BY c DESC LIMIT 50"),
+                ("year", "SELECT year, count(*) c FROM hits JOIN meta m ON m.id = hits.id"
+                         " GROUP BY year ORDER BY c DESC LIMIT 50"),
+                ("tag", "SELECT tag, count(*) c FROM hits JOIN doc_tag t ON t.doc_id = hits.id"
+                        " GROUP BY tag ORDER BY c DESC LIMIT 50"),
+                ("kit", "SELECT kit, count(*) c FROM hits JOIN doc_kit k ON k.doc_id = hits.id"
+                        " GROUP BY kit ORDER BY c DESC LIMIT 50"),
+            )
+        }
+        assert len(shown) == len(top) and len(facets) == 5
+        return int(total)
+
+    out = Timer(deadline).run(queries, one)
+    con.close()
+    out.update(open_ms=open_ms, rss=peak_rss_mib())
+    return out
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _child(conn: Any, fn_name: str, args: tuple[Any, ...]) -> None:
+    try:
+        conn.send(("ok", globals()[fn_name](*args)))
+    except BaseException as exc:  # report every failure to the parent
+        conn.send(("error", repr(exc)))
+    finally:
+        conn.close()
+
+
+def in_child(fn_name: str, *args: Any, deadline: float) -> dict[str, Any] | str:
+    """Run a function of this module in a fresh (spawned) process; its result or an error."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, fn_name, args))
+    proc.start()
+    child.close()
+    remaining = max(1.0, deadline - time.time() + 30)
+    if not parent.poll(remaining):
+        proc.terminate()
+        proc.join(10)
+        return "timed out (--max-seconds)"
+    status, value = parent.recv()
+    proc.join()
+    return value if status == "ok" else f"failed: {value}"
+
+
+def _fmt(v: float | None, spec: str = ".1f") -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def _get(r: dict[str, Any] | str, key: str) -> float | None:
+    return r.get(key) if isinstance(r, dict) else None
+
+
+def table(n: int, ki: Any, ks: Any, fi: Any, fs: Any) -> str:
+    """The Markdown results table."""
+    rows: list[tuple[str, float | None, float | None, str, str, bool | None]] = []
+
+    def rate(r: Any) -> float | None:
+        return r["count"] / r["seconds"] if isinstance(r, dict) else None
+
+    def mib(r: Any, key: str) -> float | None:
+        v = _get(r, key)
+        return None if v is None else v / 2**20
+
+    k_s = _get(ki, "seconds")
+    k_rss = _get(ki, "rss")
+    k_p95 = _get(ks, "p95")
+    rows += [
+        ("indexing throughput (docs/s)", rate(ki), rate(fi), ".0f", "", None),
+        (f"full reindex of {n:,} docs (s)", k_s, _get(fi, "seconds"), ".1f",
+         f"≤ {TARGET_REINDEX_S:.0f} s", None if k_s is None else k_s <= TARGET_REINDEX_S),
+        ("index size on disk (MiB)", mib(ki, "size"), mib(fi, "size"), ".1f", "", None),
+        ("peak RSS while indexing (MiB)", k_rss, _get(fi, "rss"), ".0f",
+         f"< {TARGET_RSS_MIB:.0f} MiB", None if k_rss is None else k_rss < TARGET_RSS_MIB),
+        ("search p50 (ms)", _get(ks, "p50"), _get(fs, "p50"), ".1f", "", None),
+        ("search p95 (ms)", k_p95, _get(fs, "p95"), ".1f", f"≤ {TARGET_P95_MS:.0f} ms",
+         None if k_p95 is None else k_p95 <= TARGET_P95_MS),
+        ("search mean (ms)", _get(ks, "mean"), _get(fs, "mean"), ".1f", "", None),
+        ("slowest query (ms)", _get(ks, "max"), _get(fs, "max"), ".0f", "", None),
+        ("first query after open (ms)", _get(ks, "first_ms"), _get(fs, "first_ms"), ".0f", "",
+         None),
+        ("open searcher / connection (ms)", _get(ks, "open_ms"), _get(fs, "open_ms"), ".0f", "",
+         None),
+        ("peak RSS while searching (MiB)", _get(ks, "rss"), _get(fs, "rss"), ".0f", "", None),
+        ("mean matches per query", _get(ks, "mean_total"), _get(fs, "mean_total"), ".0f", "",
+         None),
+    ]
+    lines = [
+        "| measure | kitlib | SQLite FTS5 | kitlib / FTS5 | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, k, f, spec, target, met in rows:
+        ratio = f"{k / f:.2f}" if k is not None and f else ""
+        flag = "" if met is None else ("yes" if met else "NO")
+        cells = [name, _fmt(k, spec), _fmt(f, spec), ratio, target, flag]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Build both indexes in child processes, query both, print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--keep", type=Path, default=None, help="build (and keep) indexes here")
+    parser.add_argument("--max-seconds", type=float, default=1800.0)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="rebuild batch size (default: kitlib.indexer.BATCH)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile of the "
+                        "slowest kitlib query")
+    args = parser.parse_args()
+    if args.batch_size is None:
+        try:
+            from kitlib.indexer import BATCH
+
+            args.batch_size = int(BATCH)
+        except Exception:  # the bench must run even if the app's modules do not import
+            args.batch_size = 500
+    start = time.time()
+    deadline = start + args.max_seconds
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        work = args.keep
+        tmp = None
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="kitlib-bench-search-")
+        work = Path(tmp.name)
+    index_path, db_path = work / "kitlib-index", work / "fts5.sqlite"
+    shutil.rmtree(index_path, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+    print(f"bench/search: {args.docs:,} documents, {args.queries} queries (+{WARMUP} warm-up), "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print("documents: title of one SciFact abstract + 3-8 sentences of other random abstracts "
+          f"(seed {SEED}); metadata random (88% en; kinds, visibilities, years, tags, kits)")
+    queries = make_queries(args.queries)
+    print("queries: 1-3 content words from one abstract sentence, all required (OR if none "
+          "match); 1 in 4 with a kind or year filter; examples:",
+          "; ".join(q["text"] for q in queries[WARMUP : WARMUP + 6]), flush=True)
+    results: dict[str, Any] = {}
+    try:
+        for key, fn, fargs in (
+            ("fts_index", "fts_index", (str(db_path), args.docs)),
+            ("fts_search", "fts_search", (str(db_path), queries, deadline)),
+            ("kitlib_index", "kitlib_index", (str(index_path), args.docs, args.batch_size)),
+            ("kitlib_search", "kitlib_search", (str(index_path), queries, deadline)),
+        ):
+            if key.endswith("search") and not isinstance(results[key[:-6] + "index"], dict):
+                results[key] = "skipped (no index)"
+                continue
+            if time.time() > deadline:
+                results[key] = "skipped (--max-seconds)"
+                continue
+            t0 = time.time()
+            results[key] = in_child(fn, *fargs, deadline=deadline)
+            r = results[key]
+            brief = {k: v for k, v in r.items() if k != "slowest"} if isinstance(r, dict) else r
+            print(f"  {key}: {time.time() - t0:.1f} s {brief}", flush=True)
+        ks = results["kitlib_search"]
+        print()
+        print(table(args.docs, results["kitlib_index"], ks, results["fts_index"],
+                    results["fts_search"]))
+        for key in ("kitlib_search", "fts_search"):
+            r = results[key]
+            if isinstance(r, dict):
+                print(f"{key}: {r['queries']} measured queries, {r.get('zero', 0)} with no match;"
+                      f" slowest {r.get('slowest')} ({_fmt(r.get('max'), '.0f')} ms)")
+        if isinstance(ks, dict) and ks.get("slowest") and not args.no_profile:
+            if time.time() < deadline:
+                prof = in_child("kitlib_profile", str(index_path), ks["slowest"],
+                                deadline=deadline)
+                print(f"\ncProfile of the slowest kitlib query {ks['slowest']}:")
+                print(prof if isinstance(prof, str) else json.dumps(prof))
+        print(f"total bench time {time.time() - start:.0f} s")
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
