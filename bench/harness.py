@@ -239,6 +239,14 @@ def bench_session(max_seconds: int, keep: bool = False) -> Iterator[Bench]:
         signal.signal(signal.SIGTERM, old_term)
 
 
+
+def _curl(argv: list[str], what: str) -> str:
+    """Run one curl transfer; its stdout, or an error naming what failed."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=660)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed: {done.stdout.strip()} {done.stderr.strip()}")
+    return done.stdout
+
 class Kitlib:
     """A kitlib under ``bench.root/kitlib``, with a staff token, served by ``kitlib serve``."""
 
@@ -317,10 +325,7 @@ class Kitlib:
             "language=en",
             f"{self.base}/api/resources",
         ]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=660)
-        if done.returncode != 0:
-            raise RuntimeError(f"upload failed: {done.stdout.strip()} {done.stderr.strip()}")
-        body, _, seconds = done.stdout.rpartition("\n")
+        body, _, seconds = _curl(argv, "upload").rpartition("\n")
         return json.loads(body), float(seconds)
 
     def put_file(self, resource_id: int, path: Path) -> float:
@@ -347,10 +352,7 @@ class Kitlib:
             'Content-Disposition: attachment; filename="bench.pdf"',
             f"{self.base}/api/resources/{resource_id}/file",
         ]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=660)
-        if done.returncode != 0:
-            raise RuntimeError(f"PUT failed: {done.stdout.strip()} {done.stderr.strip()}")
-        return float(done.stdout)
+        return float(_curl(argv, "PUT"))
 
     def delete(self, resource_id: int) -> None:
         req = urllib.request.Request(

@@ -11,10 +11,11 @@ import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from email.message import Message
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from kitlib.errors import BadRequest, InvalidField, UnsupportedMediaType
 
@@ -87,8 +88,6 @@ class MultipartReader:
                     raise BadRequest("The multipart body ended before its closing boundary "
                                      "(truncated upload or a Content-Length that lies).") from None
                 continue
-            except ClientDisconnect:
-                raise
             self.received += len(chunk)
             try:
                 self._parser.write(chunk)
@@ -193,8 +192,6 @@ def filename_from_disposition(value: str | None) -> str | None:
     """The filename of a raw upload's Content-Disposition, RFC 6266 / RFC 8187 aware."""
     if not value:
         return None
-    from email.message import Message
-
     message = Message()
     message["content-disposition"] = value
     name = message.get_filename()
