@@ -224,10 +224,10 @@ def main() -> None:
         help="KITLIB_DOWNLOAD_CHUNK_SIZE for the kitlib server (default: kitlib's)",
     )
     parser.add_argument(
-        "--nginx-workers",
+        "--workers",
         type=int,
         default=1,
-        help="nginx worker processes (default 1, like the one uvicorn process)",
+        help="server processes for both kitlib (--workers) and nginx (worker_processes)",
     )
     parser.add_argument("--max-seconds", type=int, default=900, help="hard time bound")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -252,7 +252,7 @@ def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
     t0 = time.perf_counter()
     write_test_file(source, size)
     print(f"wrote a {human(size)} test file in {time.perf_counter() - t0:.1f}s")
-    kitlib = Kitlib(bench, extra)
+    kitlib = Kitlib(bench, extra, workers=args.workers)
     body, seconds = kitlib.upload(source)
     stored = body["files"][0]
     print(f"uploaded to kitlib in {seconds:.1f}s (sha256 {stored['sha256'][:12]}…)")
@@ -262,10 +262,10 @@ def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
     source.unlink()  # both servers now serve the one stored blob
     subprocess.run(["sync"], check=True, timeout=300)  # no writeback under the measurements
     blob_key = f"{stored['sha256'][:2]}/{stored['sha256'][2:4]}/{stored['sha256']}"
-    nginx = Nginx(bench, kitlib.uploads, workers=args.nginx_workers)
+    nginx = Nginx(bench, kitlib.uploads, workers=args.workers)
     warm_page_cache(kitlib.uploads / blob_key)
     servers = {
-        "kitlib": (f"{kitlib.base}{stored['url']}", [kitlib.pid]),
+        "kitlib": (f"{kitlib.base}{stored['url']}", kitlib.pids()),
         "nginx": (f"{nginx.base}/{blob_key}", [nginx.proc.pid, *nginx.worker_pids()]),
     }
     for url, _ in servers.values():
@@ -371,14 +371,14 @@ def report(
     chunk = args.chunk_size or "kitlib's default (1 MiB)"
     command = (
         f".venv/bin/python bench/download.py --size {args.size} --runs {args.runs} "
-        f"--clients {args.clients} --duration {args.duration}"
+        f"--clients {args.clients} --duration {args.duration} --workers {args.workers}"
     )
     update_docs(
         "Downloads",
         f"""
 `bench/download.py` serves one {human(size)} file (PDF header + random bytes, uploaded
-through the API) from kitlib (`kitlib serve`: uvicorn + httptools + uvloop, one process,
-download chunk size {chunk}) and from nginx {args.nginx_workers} worker (`sendfile on`,
+through the API) from kitlib (`kitlib serve --workers {args.workers}`: uvicorn + httptools + uvloop,
+download chunk size {chunk}) and from nginx with {args.workers} worker process(es) (`sendfile on`,
 its own config on another loopback port, root = the kitlib uploads folder, so both read the
 same blob from the page cache). Single stream: `curl -o /dev/null`, one warm-up each, then
 runs interleaved. Concurrent: wrk ({args.threads} thread, {args.clients} keep-alive connections)

@@ -250,7 +250,9 @@ def _curl(argv: list[str], what: str) -> str:
 class Kitlib:
     """A kitlib under ``bench.root/kitlib``, with a staff token, served by ``kitlib serve``."""
 
-    def __init__(self, bench: Bench, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, bench: Bench, extra_env: dict[str, str] | None = None, workers: int = 1
+    ) -> None:
         self.bench = bench
         self.data = bench.root / "kitlib"
         self.data.mkdir()
@@ -275,12 +277,17 @@ class Kitlib:
         )
         self.token = self._cli("token", "create", "staff@example.org").strip().splitlines()[-1]
         self.proc = bench.spawn(
-            [self.exe, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [self.exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
             env=self.env,
             log="kitlib.log",
         )
         wait_http(f"{self.base}/healthz")
-        self.pid = self.proc.pid  # `kitlib serve` runs uvicorn in this very process
+        self.pid = self.proc.pid  # `kitlib serve` runs uvicorn (or its supervisor) in this process
+
+    def pids(self) -> list[int]:
+        """The serving processes: this one and, with ``--workers N > 1``, its workers."""
+        return [self.pid, *children_of(self.pid)]
 
     def _cli(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -405,10 +412,15 @@ http {{
         wait_http(f"{self.base}/healthz")
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        with contextlib.suppress(OSError):
-            return [int(p) for p in children.read_text().split()]
-        return []
+        return children_of(self.proc.pid)
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct child processes of ``pid`` (server workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    with contextlib.suppress(OSError):
+        return [int(p) for p in children.read_text().split()]
+    return []
 
 
 def cpu_of(pids: list[int]) -> float:

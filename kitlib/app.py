@@ -92,3 +92,4 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     app.state.templates = templates
     app.add_middleware(SecurityHeaders)
     return app
+

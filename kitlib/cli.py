@@ -66,13 +66,14 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default KITLIB_HOST).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default KITLIB_PORT).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Server processes (default KITLIB_WORKERS).")
 @click.option("--demo-if-empty", is_flag=True, help="Load the demo library if nothing is stored.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, demo_if_empty: bool) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None,
+          demo_if_empty: bool) -> None:
     """Apply migrations, then serve the library over HTTP."""
-    import uvicorn
-
-    from kitlib.app import create_app
+    from kitlib import server
     from kitlib.db import migrate as run_migrations
 
     settings = _settings(ctx)
@@ -82,9 +83,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo_if_empty:
     host = host or settings.host
     port = port or settings.port
     click.echo(f"kitlib serving on http://{host}:{port}")
-    uvicorn.run(create_app(settings, apply_migrations=False), host=host, port=port,
-                log_level=settings.log_level, http="httptools", loop="uvloop",
-                proxy_headers=False, server_header=False, timeout_graceful_shutdown=5)
+    server.run(settings, host=host, port=port, workers=workers or settings.workers)
 
 
 @main.command()

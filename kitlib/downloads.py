@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from starlette.responses import FileResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from tortoise import connections
 
-from kitlib.models import DownloadEvent, StoredFile
+from kitlib import jobs
+from kitlib.models import DownloadEvent, JobKind, StoredFile
 
 log = logging.getLogger("kitlib")
 
@@ -75,11 +77,17 @@ class DownloadRecorder:
     never a byte of content.
     """
 
-    def __init__(self, interval: float = 1.0, max_pending: int = 500) -> None:
+    def __init__(self, interval: float = 1.0, max_pending: int = 500,
+                 reindex_every: float = 60.0) -> None:
         self.interval = interval
         self.max_pending = max_pending
+        self.reindex_every = reindex_every
         self._pending: list[DownloadEvent] = []
         self._task: asyncio.Task[None] | None = None
+        # Resources whose download count changed, queued for the index at most once a
+        # minute each: sorting by downloads follows usage without an index commit per click.
+        self._counted: set[int] = set()
+        self._queued_at = 0.0
 
     def record(self, event: DownloadEvent) -> None:
         self._pending.append(event)
@@ -96,19 +104,29 @@ class DownloadRecorder:
         if self._task is None or self._task.done() or delay == 0:
             self._task = asyncio.get_running_loop().create_task(later())
 
-    async def flush(self) -> None:
+    async def flush(self, *, final: bool = False) -> None:
         events, self._pending = self._pending, []
-        if not events:
+        if not events and not (final and self._counted):
             return
         try:
-            await DownloadEvent.bulk_create(events)
+            if events:
+                await DownloadEvent.bulk_create(events)
         except Exception:  # statistics must never take a download down with them
             log.exception("could not record %d download events", len(events))
+            return
+        self._counted.update(e.resource_id for e in events if e.complete)  # type: ignore[attr-defined]
+        now = time.monotonic()
+        if self._counted and (final or now - self._queued_at >= self.reindex_every):
+            counted, self._counted, self._queued_at = self._counted, set(), now
+            try:
+                await jobs.enqueue(JobKind.INDEX, counted)
+            except Exception:
+                log.exception("could not queue download counts for the search index")
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        await self.flush()
+        await self.flush(final=True)
 
 
 def _read_range(path: Path, start: int, length: int) -> bytes:
@@ -209,7 +227,8 @@ async def find_attachment(attachment_id: int) -> Attachment | None:
 
 
 def file_response(request_headers: Headers, path: Path, stored: StoredFile | Attachment,
-                  filename: str, chunk_size: int, on_complete: OnComplete | None) -> Response:
+                  filename: str, chunk_size: int, on_complete: OnComplete | None,
+                  stat: os.stat_result | None = None) -> Response:
     """The response for one stored file, or a 304 when the client's copy is current."""
     etag = f'"{stored.sha256}"'
     last_modified = stored.created_at
@@ -228,7 +247,7 @@ def file_response(request_headers: Headers, path: Path, stored: StoredFile | Att
         headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     media_type = stored.media_type if stored.media_type != "application/x-empty" \
         else "application/octet-stream"
-    return TrackedFileResponse(path, headers=headers, media_type=media_type,
+    return TrackedFileResponse(path, headers=headers, media_type=media_type, stat_result=stat,
                                chunk_size=chunk_size, on_complete=on_complete)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -26,6 +27,8 @@ from kitlib.models import DownloadEvent, KitItem, Resource, Webinar
 from kitlib.settings import Settings
 
 BATCH = 500
+PARALLEL_FROM = 20_000  # resources from which a rebuild uses several processes
+MAX_PROCS = 4
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -97,14 +100,22 @@ def _docs_from_thread() -> Iterator[si.IndexDoc]:
         after = ids[-1]
 
 
-def _rebuild_sync(path: Path) -> int:
+def _rebuild_sync(path: Path, procs: int) -> int:
     with write_lock(path):
-        return si.rebuild(path, _docs_from_thread(), batch_size=BATCH)
+        return si.rebuild(path, _docs_from_thread(), procs=procs)
+
+
+async def _procs() -> int:
+    # Sub-processes pay off only for large libraries; small ones (and tests) stay in-process.
+    if await Resource.all().count() < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_PROCS))
 
 
 async def rebuild(settings: Settings) -> int:
     """Rebuild the index from the database beside the live one and swap it in; the count."""
-    return await anyio.to_thread.run_sync(_rebuild_sync, settings.index_dir)
+    procs = await _procs()
+    return await anyio.to_thread.run_sync(_rebuild_sync, settings.index_dir, procs)
 
 
 def _apply_sync(path: Path, upserts: list[si.IndexDoc], deletes: list[int]) -> str:
@@ -116,7 +127,7 @@ def _apply_sync(path: Path, upserts: list[si.IndexDoc], deletes: list[int]) -> s
             ix = si.open_or_create(path)
         except si.IndexUnavailable:
             # Corrupt or outdated: a rebuild from the database includes this batch.
-            si.rebuild(path, _docs_from_thread(), batch_size=BATCH)
+            si.rebuild(path, _docs_from_thread())
             return "rebuilt"
         try:
             si.apply(ix, upserts, deletes)

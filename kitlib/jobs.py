@@ -12,11 +12,13 @@ queue an index job; index and delete jobs are drained in batches, one index comm
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import PurePath
@@ -177,8 +179,40 @@ async def drain(settings: Settings, *, worker: str | None = None) -> int:
     return total
 
 
+@contextlib.contextmanager
+def _leader_lock(settings: Settings) -> Iterator[bool]:
+    """Whether this process is the one worker; with several server processes only one drains.
+
+    An advisory ``flock`` is released by the kernel when its holder dies, so a surviving
+    process takes over at its next poll.
+    """
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.index_dir / ".worker.lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 async def run_worker(settings: Settings, *, poll_s: float = 1.0) -> None:
-    """Drain forever, pausing ``poll_s`` when idle; a failing round is logged, not fatal."""
+    """Drain forever, pausing ``poll_s`` when idle; a failing round is logged, not fatal.
+
+    Only one process per index drains at a time (``kitlib serve --workers N`` starts N
+    candidates, ``kitlib worker`` may run beside them); the others wait to take over.
+    """
+    while True:
+        with _leader_lock(settings) as leader:
+            if leader:
+                await _drain_forever(settings, poll_s)
+        await anyio.sleep(poll_s * 5)
+
+
+async def _drain_forever(settings: Settings, poll_s: float) -> None:
     worker = worker_name()
     while True:
         try:

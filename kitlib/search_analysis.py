@@ -316,6 +316,28 @@ def query_terms(parsed: ParsedQuery, lang: str) -> TermSet:
     return TermSet(frozenset(terms), tuple(prefixes))
 
 
+_TOKEN_RE = {"fr": re.compile(_TOKENS_FR), "en": re.compile(_TOKENS_EN)}
+
+
+def _matching_spans(text: str, lang: str, terms: TermSet) -> list[tuple[int, int]]:
+    """(start, end) of the words of text that analyse to a query term.
+
+    Only words whose folded form contains a probe go through the analyzer (a word's
+    analysis does not depend on its neighbours), which spares stemming the whole text.
+    """
+    probes = terms.probes()
+    analyzer = ANALYZERS[lang]
+    spans = []
+    for m in _TOKEN_RE[lang].finditer(text):
+        folded = _fold_token(m.group())
+        if not any(p in folded for p in probes):
+            continue
+        for t in analyzer(m.group(), chars=True, removestops=False):
+            if not t.stopped and terms.matches(t.text):
+                spans.append((m.start() + t.startchar, m.start() + t.endchar))
+    return spans
+
+
 def highlight(text: str, lang: str, terms: TermSet, width: int = 240) -> str | None:
     """HTML snippet of text around the best cluster of matches, with <mark>, or None."""
     if not terms.terms and not terms.prefixes:
@@ -323,11 +345,7 @@ def highlight(text: str, lang: str, terms: TermSet, width: int = 240) -> str | N
     folded = fold(text)
     if not any(p in folded for p in terms.probes()):
         return None
-    spans = [
-        (t.startchar, t.endchar)
-        for t in ANALYZERS[lang](text, chars=True, removestops=False)
-        if not t.stopped and terms.matches(t.text)
-    ]
+    spans = _matching_spans(text, lang, terms)
     if not spans:
         return None
     # Pick the window of `width` characters holding the most matches.
@@ -450,13 +468,15 @@ def build_queries(parsed: ParsedQuery, keywords: Callable[[str], Iterable[str]])
 
 def did_you_mean(
     parsed: ParsedQuery,
+    seen: Callable[[str], bool],
     known: Callable[[str], int],
     near: Callable[[str, int], Iterable[str]],
 ) -> str | None:
     """The query with unknown words replaced by the best-known close word, or None.
 
-    known(word) counts the documents the user may see that contain word; near(word, d)
-    lists vocabulary within edit distance d. Only words with known() > 0 are proposed.
+    seen(word) tells whether a document the user may see contains word (cheap: it stops at
+    the first); known(word) counts them; near(word, d) lists vocabulary within edit
+    distance d. Only words with known() > 0 are proposed.
     """
     changed = False
     groups: list[str] = []
@@ -468,7 +488,7 @@ def did_you_mean(
                 continue
             words = []
             for w in analyze(c.text, WORDS_ANALYZER):
-                if known(w):
+                if seen(w):
                     words.append(w)
                     continue
                 cands = near(w, 1 if len(w) < 6 else 2)

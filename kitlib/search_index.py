@@ -53,7 +53,10 @@ from kitlib.search_analysis import (
     prefix_tokens,
     query_terms,
     tag_key,
+    text_fields,
 )
+from kitlib.search_postings import BlockCache, best, docnums, term_leaves
+from kitlib.search_view import BitFilter, IndexView
 
 SCHEMA_VERSION = 1
 STAMP_FILE = "kitlib-index.json"
@@ -61,6 +64,10 @@ CURRENT = "current"
 SNIPPET_SOURCE_CHARS = 100_000  # stored text for snippets; matches beyond still rank
 MAX_CUE_HITS = 5
 FACET_LIMIT = 50
+PARALLEL_BATCH = 250  # documents per job file handed to a sub-process of a parallel rebuild
+WARM_POSTINGS = 8_000_000  # postings Searcher.warm decodes ahead (half the block cache)
+WARM_TERMS = 4000  # candidates per field for warming, by document frequency
+VISIBLE_CACHE = 64  # visible-document sets kept per (access, filters)
 FACETS = ("kind", "tag", "language", "kit", "year", "webinar")
 Sort = Literal["relevance", "newest", "downloads"]
 
@@ -401,10 +408,16 @@ def apply(ix: Any, upserts: Iterable[IndexDoc], deletes: Iterable[int] = ()) -> 
             w.update_document(**to_fields(doc))
 
 
-def rebuild(
-    path: str | Path, docs: Iterable[IndexDoc], *, batch_size: int = 2000, limitmb: int = 128
-) -> int:
-    """Build a fresh index beside the live one, then swap it in atomically; returns the count."""
+def rebuild(path: str | Path, docs: Iterable[IndexDoc], *, procs: int = 1,
+            limitmb: int = 128) -> int:
+    """Build a fresh index beside the live one, then swap it in atomically; returns the count.
+
+    One writer takes every document: Whoosh bounds its memory by spilling sorted runs to
+    disk (``limitmb``) and merges them once at commit. Committing a segment per batch and
+    merging them at the end spent as long merging as indexing (bench/search.py). With
+    ``procs > 1`` each process writes its own segment and the segments are kept apart rather
+    than merged again, which nearly halves the time on two cores.
+    """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     with _build_lock(path):
@@ -412,19 +425,24 @@ def rebuild(
         count = 0
         try:
             ix = wi.create_in(str(build), SCHEMA)
-            w = ix.writer(limitmb=limitmb)
+            if procs > 1:
+                # The memory budget is shared: each process spills its runs sooner.
+                w = ix.writer(limitmb=max(16, limitmb // procs), procs=procs,
+                              multisegment=True, batchsize=PARALLEL_BATCH)
+            else:
+                w = ix.writer(limitmb=limitmb)
             try:
                 for doc in docs:
                     w.add_document(**to_fields(doc))
                     count += 1
-                    if count % batch_size == 0:
-                        # A segment per batch bounds memory; merging waits for the end.
-                        w.commit(merge=False)
-                        w = ix.writer(limitmb=limitmb)
             except BaseException:
                 w.cancel()
                 raise
-            w.commit(optimize=True)
+            w.commit()
+            # Whoosh's parallel writer drops a sub-process's segment without a word if the
+            # process died; an index that lost documents must never be swapped in.
+            if ix.doc_count() != count:
+                raise IndexCorrupt(f"the new index holds {ix.doc_count()} of {count} documents")
             ix.close()
             _write_stamp(build, count)
         except BaseException:
@@ -463,50 +481,6 @@ def weighting() -> Any:
     return Weighting(B=B, K1=K1)
 
 
-class _View:
-    """One Whoosh searcher plus lazily built docsets of its facet terms."""
-
-    def __init__(self, searcher: Any) -> None:
-        self.searcher = searcher
-        self._terms: dict[str, dict[str, frozenset[int]]] = {}
-        self._all: frozenset[int] | None = None
-        self._tag_labels: dict[str, str] = {}
-
-    def all_docs(self) -> frozenset[int]:
-        if self._all is None:
-            self._all = frozenset(self.searcher.reader().all_doc_ids())
-        return self._all
-
-    def terms(self, fieldname: str) -> dict[str, frozenset[int]]:
-        if fieldname not in self._terms:
-            reader = self.searcher.reader()
-            table: dict[str, frozenset[int]] = {}
-            for btext in reader.lexicon(fieldname):
-                # Postings still list deleted documents until segments merge.
-                docs = frozenset(reader.postings(fieldname, btext).all_ids()) & self.all_docs()
-                if docs:
-                    table[utf8decode(btext)[0]] = docs
-            self._terms[fieldname] = table
-        return self._terms[fieldname]
-
-    def docs(self, fieldname: str, value: str) -> frozenset[int]:
-        return self.terms(fieldname).get(value, frozenset())
-
-    def docs_of_ids(self, ids: Iterable[int]) -> set[int]:
-        reader = self.searcher.reader()
-        out: set[int] = set()
-        for i in ids:
-            with contextlib.suppress(Exception):  # TermNotFound: not indexed
-                out.update(reader.postings("id", str(i)).all_ids())
-        return out
-
-    def tag_label(self, key: str, docnum: int) -> str:
-        if key not in self._tag_labels:
-            stored = self.searcher.stored_fields(docnum).get("tags") or []
-            self._tag_labels[key] = next((t for t in stored if tag_key(t) == key), key)
-        return self._tag_labels[key]
-
-
 class Searcher:
     """A thread-safe, self-refreshing searcher over the index at a path."""
 
@@ -515,18 +489,55 @@ class Searcher:
         self._lock = threading.Lock()
         self._target = ""
         self._ix: Any = None
-        self._view: _View | None = None
+        self._view: IndexView | None = None
+        self._cache = BlockCache()
+        self._closed = False
         with self._lock:
             self._current()
 
     def close(self) -> None:
         """Release the Whoosh searcher and index."""
         with self._lock:
+            self._closed = True
             if self._view is not None:
                 self._view.searcher.close()
                 self._view = None
 
-    def _current(self) -> _View:
+    def warm(self, budget: int = WARM_POSTINGS) -> int:
+        """Decode the posting lists of the commonest terms before searches need them.
+
+        Cold, the list of a word found in most documents takes tens of milliseconds to
+        decode; decoded lists stay in the block cache across commits (segments never
+        change). Works term by term under the lock, so searches interleave with it. Returns
+        how many postings it decoded.
+        """
+        with self._lock:
+            if self._closed:
+                return 0
+            view = self._current()
+            for name in FACETS:
+                view.terms(name)
+        common: list[tuple[int, str, bytes]] = []
+        for fieldname in (*text_fields(), "words"):
+            with self._lock:
+                if self._closed:
+                    return 0
+                reader = self._current().searcher.reader()
+                terms = ((info.doc_frequency(), fieldname, btext)
+                         for btext, info in reader.iter_prefix(fieldname, b""))
+                common += heapq.nlargest(WARM_TERMS, terms)
+        spent = 0
+        for df, fieldname, btext in sorted(common, reverse=True):
+            if spent + df > budget:
+                break
+            with self._lock:
+                if self._closed:
+                    break
+                self._current().postings.bits(fieldname, btext)
+            spent += df
+        return spent
+
+    def _current(self) -> IndexView:
         link = self._path / CURRENT
         target = str(link.readlink()) if link.is_symlink() else ""
         if self._view is None or target != self._target:
@@ -535,24 +546,36 @@ class Searcher:
             if self._view is not None:
                 self._view.searcher.close()
             self._ix, self._target = ix, name
-            self._view = _View(ix.searcher(weighting=weighting()))
+            self._view = IndexView(ix.searcher(weighting=weighting()), self._cache)
         elif not self._view.searcher.up_to_date():
             # Not searcher.refresh(): it reuses a segment's reader by segment id and so misses
             # deletions committed into that segment since (a deleted resource kept showing).
             old = self._view.searcher
-            self._view = _View(self._ix.searcher(weighting=weighting()))
+            self._view = IndexView(self._ix.searcher(weighting=weighting()), self._cache)
             old.close()
         return self._view
 
-    def _visible(self, view: _View, access: Access, filters: Filters) -> frozenset[int]:
+    def _visible(self, view: IndexView, access: Access, filters: Filters) -> int:
         if access.everything and not access.deny_ids and filters == Filters():
             return view.all_docs()
+        key = (access, filters)
+        found = view.visible.get(key)
+        if found is None:
+            if len(view.visible) >= VISIBLE_CACHE:
+                view.visible.clear()
+            found = view.visible[key] = self._visible_uncached(view, access, filters)
+        return found
+
+    @staticmethod
+    def _visible_uncached(view: IndexView, access: Access, filters: Filters) -> int:
         if access.everything:
-            allowed = set(view.all_docs())
+            allowed = view.all_docs()
         else:
-            allowed = set().union(*(view.docs("visibility", v) for v in access.visibilities))
-            allowed |= view.docs_of_ids(access.allow_ids)
-        allowed -= view.docs_of_ids(access.deny_ids)
+            allowed = view.docs_of_ids(access.allow_ids)
+            for visibility in access.visibilities:
+                allowed |= view.docs("visibility", visibility)
+        if access.deny_ids:
+            allowed &= ~view.docs_of_ids(access.deny_ids)
         for fieldname, values in (
             ("kind", [v.lower() for v in filters.kinds]),
             ("language", [v.lower() for v in filters.languages]),
@@ -562,42 +585,66 @@ class Searcher:
             ("webinar", [str(v) for v in filters.webinars]),
         ):
             if values:
-                allowed &= set().union(*(view.docs(fieldname, v) for v in values))
-        return frozenset(allowed)
+                union = 0
+                for value in values:
+                    union |= view.docs(fieldname, value)
+                allowed &= union
+        return allowed
 
     def _match(
-        self, view: _View, text: str, access: Access, filters: Filters, sort: Sort
-    ) -> tuple[Any, ParsedQuery, set[int], frozenset[int]]:
-        """All visible matches in one scoring pass: (whoosh results, query, docnums, visible)."""
+        self, view: IndexView, text: str, access: Access, filters: Filters
+    ) -> tuple[Any, ParsedQuery, int, int]:
+        """The query to score, the parsed query, the visible matches and the visible set
+        (bitmaps: see search_view)."""
         parsed = parse_query(text, FIELD_ALIASES)
         allowed = self._visible(view, access, filters)
         if not allowed:
-            return [], parsed, set(), allowed
+            return wq.NullQuery, parsed, 0, allowed
         strict, loose = build_queries(parsed, lambda name: view.terms(name).keys())
+        matched = view.docset(strict) & allowed
+        if not matched and loose is not strict:
+            strict = loose
+            matched = view.docset(loose) & allowed
+        return strict, parsed, matched, allowed
+
+    @staticmethod
+    def _top(view: IndexView, query: Any, matched: int, sort: Sort, parsed: ParsedQuery,
+             limit: int) -> list[tuple[int, float]]:
+        """The best ``limit`` (docnum, score) of the matches, in the order asked."""
         key = {"newest": "published", "downloads": "downloads"}.get(sort)
         if sort == "relevance" and parsed.is_empty:
             key = "published"  # browsing without words: newest first
+        leaves = [] if parsed.is_empty else term_leaves(query)
+        if leaves is not None:
+            scores = view.postings.scores(leaves, matched, view.searcher.weighting)
+            if key is None:
+                return best(scores, limit)
+            column = view.searcher.reader().column_reader(key)
+            order = heapq.nsmallest(limit, docnums(matched),
+                                    key=lambda d: (-column[d], -scores.get(d, 0.0), d))
+            return [(d, scores.get(d, 0.0)) for d in order]
+        # Phrases and prefixes: Whoosh's matchers, keeping a top-k heap, scoring only
+        # visible matches (the filter).
         sortedby = None
         if key:
             first = sorting.FieldFacet(key, reverse=True)
             sortedby = sorting.MultiFacet([first, sorting.ScoreFacet()])
-        # Filtering only when something is hidden spares building a set of every docnum.
-        everything = allowed is view.all_docs() and not view.searcher.reader().has_deletions()
-        restrict = None if everything else set(allowed)
-        # limit=None scores every match once: totals and facets need them all anyway,
-        # and a second id-only pass over a wide OR costs as much as scoring it.
-        results = view.searcher.search(strict, filter=restrict, limit=None, sortedby=sortedby)
-        if results.is_empty() and loose is not strict:
-            results = view.searcher.search(loose, filter=restrict, limit=None, sortedby=sortedby)
-        matched = {docnum for _, docnum in results.top_n}
-        return results, parsed, matched, allowed
+        results = view.searcher.search(query, filter=BitFilter(matched, view.size), limit=limit,
+                                       sortedby=sortedby)
+        # Sorted searches put the sort key in .score; only relevance has a score.
+        return [(h.docnum, h.score if isinstance(h.score, float) else 0.0)
+                for h in results[:limit]]
 
     def rank(self, text: str, *, access: Access, limit: int = 100) -> list[tuple[int, float]]:
         """(id, score) of the best matches, as search() orders them by relevance."""
         with self._lock:
             view = self._current()
-            results, _, _, _ = self._match(view, text, access, Filters(), "relevance")
-            return [(int(h["id"]), float(h.score)) for h in results[:limit]]
+            query, parsed, matched, _ = self._match(view, text, access, Filters())
+            if not matched:
+                return []
+            top = self._top(view, query, matched, "relevance", parsed, limit)
+            stored = view.searcher.stored_fields
+            return [(int(stored(d)["id"]), score) for d, score in top]
 
     def search(
         self,
@@ -612,27 +659,33 @@ class Searcher:
         """Run a user query restricted to what access allows; facets count the same set."""
         with self._lock:
             view = self._current()
-            results, parsed, matched, allowed = self._match(
-                view, text, access, filters or Filters(), sort
-            )
-            facets = self._facets(view, matched)
+            query, parsed, matched, allowed = self._match(view, text, access, filters or Filters())
+            facets: dict[str, dict[str, int]] = {}
+            for name, counts in view.facets(FACETS, matched).items():
+                shown = heapq.nsmallest(FACET_LIMIT, counts, key=lambda c: (-c[0], c[1]))
+                facets[name] = {label: n for n, label in shown}
             suggestion = None
             if allowed:
                 reader = view.searcher.reader()
                 suggestion = did_you_mean(
                     parsed,
-                    lambda w: _visible_df(view, w, allowed),
+                    lambda w: view.count("words", w, allowed) > 0,
+                    lambda w: view.count("words", w, allowed),
                     lambda w, d: reader.terms_within("words", w, d, prefix=1),
                 )
             page, per_page = max(1, page), max(1, min(per_page, 100))
             start = (page - 1) * per_page
-            # Only the hits of the returned page are read and highlighted.
-            hits = [self._hit(h, parsed) for h in results[start : start + per_page]]
-            return SearchResult(len(matched), hits, facets, suggestion)
+            hits: list[Hit] = []
+            total = matched.bit_count()
+            if start < total:
+                top = self._top(view, query, matched, sort, parsed, start + per_page)
+                # Only the hits of the returned page are read and highlighted.
+                hits = [self._hit(view.searcher.stored_fields(d), score, parsed)
+                        for d, score in top[start : start + per_page]]
+            return SearchResult(total, hits, facets, suggestion)
 
     @staticmethod
-    def _hit(hit: Any, parsed: ParsedQuery) -> Hit:
-        stored = hit.fields()
+    def _hit(stored: dict[str, Any], score: float, parsed: ParsedQuery) -> Hit:
         lang = stored.get("lang", "en")
         terms = query_terms(parsed, lang)
         title = stored.get("title", "")
@@ -646,27 +699,11 @@ class Searcher:
             snippet = cue_hits[0].html if cue_hits else _escape_head(stored.get("snippet", ""))
         return Hit(
             id=int(stored["id"]),
-            # Sorted searches put the sort key in .score; only relevance has a score.
-            score=hit.score if isinstance(hit.score, float) else 0.0,
+            score=score,
             title_html=highlight(title, lang, terms, width=len(title) + 1) or _escape_head(title),
             snippet_html=snippet,
             transcript_hits=cue_hits,
         )
-
-    @staticmethod
-    def _facets(view: _View, matched: set[int]) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for name in FACETS:
-            counts: list[tuple[int, str]] = []
-            if matched:
-                for value, docs in view.terms(name).items():
-                    common = docs & matched
-                    if common:
-                        label = view.tag_label(value, min(common)) if name == "tag" else value
-                        counts.append((len(common), label))
-            top = heapq.nsmallest(FACET_LIMIT, counts, key=lambda c: (-c[0], c[1]))
-            out[name] = {label: n for n, label in top}
-        return out
 
     def suggest(self, prefix: str, *, access: Access, limit: int = 8) -> list[Completion]:
         """Autocomplete titles and vocabulary from documents the user may see."""
@@ -681,7 +718,7 @@ class Searcher:
             head = [wq.Term("title_ac", t) for t in tokens[:-1]]
             q = wq.And([*head, wq.Prefix("title_ac", tokens[-1])])
             out: list[Completion] = []
-            for h in view.searcher.search(q, filter=set(allowed), limit=limit):
+            for h in view.searcher.search(q, filter=BitFilter(allowed, view.size), limit=limit):
                 out.append(Completion(h["title"], "title", int(h["id"])))
             reader = view.searcher.reader()
             candidates = heapq.nlargest(
@@ -689,7 +726,7 @@ class Searcher:
                 (utf8decode(b)[0] for b in reader.expand_prefix("words", tokens[-1])),
                 key=lambda w: reader.doc_frequency("words", w),
             )
-            scored = [(_visible_df(view, w, allowed), w) for w in candidates]
+            scored = [(view.count("words", w, allowed), w) for w in candidates]
             ranked = sorted((s for s in scored if s[0]), key=lambda s: (-s[0], s[1]))
             for _, word in ranked[:limit]:
                 out.append(Completion(" ".join([*tokens[:-1], word]), "term"))
@@ -699,12 +736,3 @@ class Searcher:
 def _escape_head(text: str, chars: int = 240) -> str:
     head = " ".join(text[: chars * 2].split())
     return html.escape(head[:chars] + ("…" if len(head) > chars else ""))
-
-
-def _visible_df(view: _View, word: str, allowed: frozenset[int]) -> int:
-    """How many visible documents contain a vocabulary word."""
-    reader = view.searcher.reader()
-    try:
-        return len(allowed.intersection(reader.postings("words", word).all_ids()))
-    except Exception:  # TermNotFound
-        return 0

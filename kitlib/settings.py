@@ -85,6 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_DIR", "Where the search index lives (default: DATA_DIR/index).", Path),
     Setting("HOST", "Address `kitlib serve` listens on (default 127.0.0.1).", str),
     Setting("PORT", "Port `kitlib serve` listens on (default 8000).", _port),
+    Setting("WORKERS", "Server processes `kitlib serve` starts (default 1); one per core serves "
+            "more downloads at once.", _positive),
     Setting("MAX_UPLOAD_SIZE", "Largest accepted upload, e.g. 10GiB or 500M (default 20GiB).",
             _size),
     Setting("SECRET_KEY", "Key for signed links and CSRF tokens (default: generated once and kept "
@@ -114,6 +116,7 @@ class Settings:
     index_dir: Path
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
     max_upload_size: int = 20 * 1024**3
     secret_key: str = ""
     session_days: int = 14

@@ -113,6 +113,7 @@ class Kit:
     member: dict[str, str]
     staff_user: User
     member_user: User
+    app: Any
 
 
 async def _user(email: str, role: Role) -> tuple[User, dict[str, str]]:
@@ -129,7 +130,7 @@ async def lib(settings: Settings) -> AsyncIterator[Kit]:
         member_user, member = await _user("member@example.org", Role.MEMBER)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://kitlib.test") as client:
-            yield Kit(client, settings, staff, member, staff_user, member_user)
+            yield Kit(client, settings, staff, member, staff_user, member_user, app)
 
 
 @pytest.fixture
@@ -172,12 +173,16 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def live_server(settings: Settings) -> Iterator[LiveServer]:
+def live_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """``kitlib serve`` on a free port, with its background search worker; tests marked
+    ``@pytest.mark.parametrize("live_server", [N], indirect=True)`` get N processes."""
+    workers = int(getattr(request, "param", 1))
     settings = settings.with_overrides(max_upload_size=2 * 1024**3)
     port = free_port()
     env = server_env(settings)
     log = (settings.data_dir / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "kitlib", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "kitlib", "serve", "--port", str(port),
+                                "--workers", str(workers)],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

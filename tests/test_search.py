@@ -108,6 +108,24 @@ async def test_filters_sort_and_paging(lib, library):
     assert page2["total"] == 4 and len(page2["hits"]) == 1
 
 
+async def test_sorting_by_downloads_follows_completed_downloads(lib, library):
+    """GIVEN public resources never downloaded WHEN the last one by downloads is downloaded in
+    full twice THEN, once the batched statistics reach the queue and the worker runs, it
+    leads sort=downloads."""
+    before = [h["id"] for h in (await search(lib, sort="downloads"))["hits"]]
+    target = before[-1]
+    assert len(before) == 2 and before[0] != target
+    files = (await lib.client.get(f"/api/resources/{target}")).json()["files"]
+    for _ in range(2):
+        assert (await lib.client.get(files[0]["url"])).status_code == 200
+    ranged = await lib.client.get(files[0]["url"], headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 206  # a range is not a whole download and is not counted
+    await lib.app.state.downloads.flush(final=True)
+    assert await drain(lib.settings) >= 1
+    after = [h["id"] for h in (await search(lib, sort="downloads"))["hits"]]
+    assert after[0] == target
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"kind": "banana"}, "kind"), ({"language": "de"}, "language"), ({"from": "yesterday"}, "from"),
     ({"sort": "random"}, "sort"), ({"per_page": "500"}, "per_page"), ({"kit": "nope"}, "kit"),

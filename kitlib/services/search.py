@@ -141,6 +141,7 @@ class SearchService:
     searcher: si.Searcher | None = None
     rebuild_task: asyncio.Task[int] | None = None
     worker_task: asyncio.Task[None] | None = None
+    warm_task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -157,7 +158,7 @@ class SearchService:
             self.rebuild_task = asyncio.create_task(indexer.rebuild(self.settings))
 
     async def close(self) -> None:
-        for task in (self.worker_task, self.rebuild_task):
+        for task in (self.worker_task, self.rebuild_task, self.warm_task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
@@ -180,7 +181,18 @@ class SearchService:
                 except si.IndexUnavailable:
                     self.start_rebuild()
                     raise IndexRebuilding() from None
+                self.warm_task = asyncio.create_task(self._warm(self.searcher))
             return self.searcher
+
+    @staticmethod
+    async def _warm(searcher: si.Searcher) -> None:
+        """Decode the commonest posting lists in the background (see Searcher.warm)."""
+        try:
+            spent = await anyio.to_thread.run_sync(searcher.warm, abandon_on_cancel=True)
+        except Exception:  # a swap or a close midway: searches simply decode on demand
+            log.debug("search cache warm-up stopped", exc_info=True)
+        else:
+            log.info("search cache warmed: %d postings decoded", spent)
 
     async def run(self, call: Any) -> Any:
         """Run ``call(searcher)`` in a thread; an unreadable index starts a rebuild (503)."""
