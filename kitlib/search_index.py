@@ -4,6 +4,10 @@ The database is the source of truth; this index is a derived cache that can alwa
 rebuilt. Layout on disk: ``<path>/current`` is a symlink to ``<path>/build-*/`` (a Whoosh
 index plus ``kitlib-index.json``). A rebuild fills a new build folder and swaps the link
 atomically, so users keep the old index until the new one is whole.
+
+Searching leans on two helpers that, with this module, are the only code that knows
+Whoosh: ``search_view`` (document sets as bitmaps: matches, visibility, facets) and
+``search_postings`` (decoded posting lists, cached across commits, and exact BM25F).
 """
 
 from __future__ import annotations

@@ -5,18 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import uvicorn
-import uvicorn.protocols.http.httptools_impl as httptools_impl
 from starlette.applications import Starlette
 
 from kitlib.app import create_app
 from kitlib.settings import Settings, load_settings
-
-# uvicorn stops reading a request body once 64 KiB wait unread by the app, so a 1 GiB upload
-# reached kitlib in 16,000 pieces, each a trip through the multipart parser, the hash and the
-# event loop, with the loop idle half the time (docs/benchmarks.md, "Transfer profile").
-# Letting 1 MiB wait costs at most that much memory per uploading connection.
-BODY_BUFFER = 1024 * 1024
-httptools_impl.HIGH_WATER_LIMIT = BODY_BUFFER  # type: ignore[attr-defined]
 
 
 def app_from_environment() -> Starlette:

@@ -167,15 +167,3 @@ def test_an_uploaded_100_page_pdf_becomes_searchable_through_the_background_work
     log = (live_server.settings.data_dir / "server.log").read_text()
     assert "LockError" not in log and "Traceback" not in log, log
 
-
-def test_the_upload_buffer_setting_reaches_uvicorn():
-    """kitlib lets 1 MiB of request body wait (uvicorn's 64 KiB made uploads crawl); if a
-    uvicorn upgrade stops reading the module constant, this fails instead of the speed."""
-    import inspect
-
-    import uvicorn.protocols.http.httptools_impl as impl
-
-    from kitlib import server
-
-    assert impl.HIGH_WATER_LIMIT == server.BODY_BUFFER == 1024 * 1024
-    assert "HIGH_WATER_LIMIT" in inspect.getsource(impl.HttpToolsProtocol.on_body)
