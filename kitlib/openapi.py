@@ -108,6 +108,17 @@ SCHEMAS: dict[str, Any] = {
                                          "type": "object",
                                          "additionalProperties": {"type": "integer"}}},
                                      "suggestion": {"type": ["string", "null"]}}},
+    "Stats": {"type": "object", "required": ["group", "from", "to", "rows", "total"],
+              "properties": {
+                  "group": _STR, "from": {"type": ["string", "null"]},
+                  "to": {"type": ["string", "null"]},
+                  "rows": {"type": "array", "items": {
+                      "type": "object", "required": ["key", "label", "downloads", "bytes"],
+                      "properties": {"key": {"type": ["string", "integer", "null"]},
+                                     "label": _STR, "downloads": {"type": "integer"},
+                                     "bytes": {"type": "integer"}}}},
+                  "total": {"type": "object", "properties": {
+                      "downloads": {"type": "integer"}, "bytes": {"type": "integer"}}}}},
     "ResourcePatch": {"type": "object", "additionalProperties": False,
                       "properties": {"title": _STR, "summary": _STR, **_ENUMS,
                                      "tags": {"oneOf": [_STR, {"type": "array", "items": _STR}]},
@@ -228,6 +239,23 @@ def openapi_document() -> dict[str, Any]:
                     "id": {"type": "integer"}, "url": _STR}}}}}, "Suggestions"),
                 **_errors(401),
                 "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
+        "/api/stats": {"get": {
+            "summary": "Download statistics (staff): per resource, kit, webinar, organisation "
+                       "or day",
+            "security": _STAFF,
+            "parameters": [
+                {"name": "group", "in": "query", "schema": {
+                    "type": "string",
+                    "enum": ["resource", "kit", "webinar", "organisation", "day"]}},
+                {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "format", "in": "query", "schema": {"type": "string",
+                                                              "enum": ["json", "csv"]}}],
+            "responses": {
+                "200": {"description": "Rows, most downloaded first (by day: in date order)",
+                        "content": {"application/json": {"schema": _ref("Stats")},
+                                    "text/csv": {"schema": _STR}}},
+                **_errors(400, 401, 403)}}},
         "/api/kits": {
             "get": {"summary": "List kits",
                     "responses": {"200": _json({"type": "object", "properties": {

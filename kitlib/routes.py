@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kitlib.views import collections, files, pages, resources, search, system
+from kitlib.views import collections, files, pages, resources, search, stats, system
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -22,6 +22,7 @@ routes = [
     Route("/api/resources/{resource_id}/file", resources.put_file, methods=["PUT"]),
     Route("/api/search", search.search, methods=["GET"]),
     Route("/api/suggest", search.suggest, methods=["GET"]),
+    Route("/api/stats", stats.stats, methods=["GET"]),
     Route("/api/kits", collections.list_kits, methods=["GET"]),
     Route("/api/kits", collections.create_kit, methods=["POST"]),
     Route("/api/kits/{slug}", collections.get_kit, methods=["GET"]),
