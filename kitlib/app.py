@@ -16,6 +16,7 @@ from kitlib.db import close_db, open_db
 from kitlib.downloads import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
 from kitlib.routes import routes
+from kitlib.services.feeds import xml_text
 from kitlib.services.search import SearchService
 from kitlib.settings import Settings
 from kitlib.storage import Storage
@@ -70,6 +71,7 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     downloads = DownloadRecorder()
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()),
                                    autoescape=True, undefined=jinja2.StrictUndefined)
+    templates.filters["xml_text"] = xml_text
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

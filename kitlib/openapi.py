@@ -185,6 +185,20 @@ def openapi_document() -> dict[str, Any]:
                           "206": {"description": "Partial content"},
                           "301": {"description": "Moved to the file's canonical name"},
                           "304": {"description": "Not modified"}, **_errors(400, 401, 404, 416)}}},
+        "/feeds/resources.atom": {"get": {
+            "summary": "Atom feed (RFC 4287) of the 50 newest public resources matching the "
+                       "filters; credentials are ignored",
+            "parameters": [{"name": "q", "in": "query", "schema": _STR},
+                           {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
+                           {"name": "tag", "in": "query", "explode": True,
+                            "schema": {"type": "array", "items": _STR}},
+                           {"name": "language", "in": "query", "schema": _ENUMS["language"]},
+                           {"name": "kit", "in": "query", "schema": _STR},
+                           {"name": "webinar", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "An Atom feed", "content": {
+                "application/atom+xml": {"schema": _STR}}},
+                **_errors(400),
+                "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/resources": {
             "get": {"summary": "List visible resources, newest first",
                     "parameters": [*_PAGING,

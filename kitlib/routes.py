@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kitlib.views import collections, files, pages, resources, search, stats, system
+from kitlib.views import collections, feeds, files, pages, resources, search, stats, system
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -14,6 +14,7 @@ routes = [
     Route("/healthz", system.healthz, methods=["GET"]),
     Route("/openapi.json", system.openapi, methods=["GET"]),
     Route("/files/{file_id}/{filename:path}", files.download, methods=["GET"]),
+    Route("/feeds/resources.atom", feeds.resources_feed, methods=["GET"]),
     Route("/api/resources", resources.list_resources, methods=["GET"]),
     Route("/api/resources", resources.create_resource, methods=["POST"]),
     Route("/api/resources/{resource_id}", resources.get_resource, methods=["GET"]),

@@ -1,0 +1,79 @@
+"""Atom feeds (RFC 4287) of new resources for any search filter, as an anonymous reader sees them.
+
+A feed URL gets shared, pasted into readers and cached by them, so it never carries a
+credential and never shows more than the public library, whoever fetches it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from kitlib.auth import Principal
+from kitlib.models import Resource, ResourceFile, Visibility
+from kitlib.services import search as search_svc
+
+FEED_SIZE = 50
+ANONYMOUS = Principal()
+# XML 1.0 forbids these characters even as references; a title pasted from a PDF may hold one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Text that is legal in an XML document (escaping is the template's job)."""
+    return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+def rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Entry:
+    resource: Resource
+    file: ResourceFile | None
+
+
+async def entries(service: search_svc.SearchService,
+                  params: search_svc.Params) -> list[Entry]:
+    """The newest public resources matching the filters, newest first."""
+    params = replace(params, sort="newest", page=1, per_page=FEED_SIZE)
+    found = await search_svc.search(service, ANONYMOUS, params)
+    ids = [int(hit["id"]) for hit in found["hits"]]
+    # The index may lag: the database decides what is public now.
+    rows = {r.id: r for r in await Resource.filter(id__in=ids, visibility=Visibility.PUBLIC)}
+    files: dict[int, ResourceFile] = {}
+    for row in await ResourceFile.filter(resource_id__in=list(rows)).select_related("file") \
+            .order_by("position", "id"):
+        files.setdefault(row.resource_id, row)  # type: ignore[attr-defined]
+    return [Entry(rows[i], files.get(i)) for i in ids if i in rows]
+
+
+def context(base: str, self_url: str, params: search_svc.Params,
+            found: list[Entry]) -> dict[str, Any]:
+    """What templates/feed.atom renders."""
+    words = [params.q] if params.q else []
+    words += [f"tag {t}" for t in params.tags] + [f"kind {k}" for k in params.kinds]
+    words += [f"language {lang}" for lang in params.languages]
+    title = "kitlib: new resources" + (f" ({', '.join(words)})" if words else "")
+    updated = max((e.resource.updated_at for e in found), default=datetime.now(UTC))
+    items = []
+    for entry in found:
+        r = entry.resource
+        item: dict[str, Any] = {
+            "id": f"{base}/api/resources/{r.id}", "title": r.title, "summary": r.summary,
+            "updated": rfc3339(r.updated_at), "published": rfc3339(r.published_at or r.created_at),
+            "tags": list(r.tags or []), "language": r.language.value, "enclosure": None}
+        if entry.file is not None:
+            stored = entry.file.file
+            item["enclosure"] = {
+                "href": f"{base}/files/{entry.file.id}/{quote(entry.file.filename)}",
+                "type": stored.media_type, "length": stored.size}
+        items.append(item)
+    return {"feed_id": self_url, "title": title, "self": self_url, "home": f"{base}/",
+            "updated": rfc3339(updated), "entries": items}
