@@ -18,19 +18,28 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import PurePath
 
+import aiofiles
 import anyio
 import anyio.to_thread
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from kitlib import indexer
+from kitlib import indexer, media
 from kitlib.extract import SUPPORTED_MEDIA_TYPES, ExtractionError, extract_safely
-from kitlib.models import ExtractionStatus, Job, JobKind, JobState, Resource, ResourceFile
+from kitlib.models import (
+    ExtractionStatus,
+    Job,
+    JobKind,
+    JobState,
+    Resource,
+    ResourceFile,
+    StoredFile,
+)
 from kitlib.settings import Settings
 from kitlib.storage import Storage
 
@@ -120,6 +129,12 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
     cues: list[list[object]] = []
     errors: list[str] = []
     for row in rows:
+        if row.file.media_type.startswith(media.MEDIA_PREFIXES):
+            try:
+                await _prepare_media(settings, storage, row)
+            except media.MediaError as exc:
+                errors.append(f"{row.filename}: {exc}")
+            continue
         media_type = _media_type(row.file.media_type, row.filename)
         if media_type not in SUPPORTED_MEDIA_TYPES:
             continue
@@ -143,6 +158,43 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
             extraction_error="\n".join(errors))
         await enqueue(JobKind.INDEX, [resource.id])
     await finish([job])
+
+
+async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile) -> None:
+    """Move an MP4's index to the front (a new blob replaces the old) and store the duration."""
+    # Imported here: services.resources imports this module to queue its jobs.
+    from kitlib.services.resources import Upload, collect_garbage, stored_file_for
+
+    stored: StoredFile = row.file
+    path = storage.path_for(stored.storage_key)
+    timeout = float(settings.extract_timeout)
+    if stored.media_type in media.MP4_TYPES and \
+            await anyio.to_thread.run_sync(media.needs_faststart, path):
+        remuxed = storage.tmp / f"{uuid.uuid4().hex}.faststart"
+        try:
+            await anyio.to_thread.run_sync(media.faststart, path, remuxed, timeout,
+                                           abandon_on_cancel=True)
+            limit = settings.max_upload_size + remuxed.stat().st_size
+            blob = await storage.save_stream(_file_chunks(remuxed), max_size=limit)
+        finally:
+            remuxed.unlink(missing_ok=True)
+        new = await stored_file_for(Upload(blob, stored.original_filename))
+        if new.media_type != stored.media_type:
+            await StoredFile.filter(id=new.id).update(media_type=stored.media_type)
+        await ResourceFile.filter(id=row.id).update(file_id=new.id)
+        await collect_garbage(storage, [stored.id])
+        log.info("moved the index of %s to the front (file %s → %s)", row.filename, stored.id,
+                 new.id)
+        stored, path = new, storage.path_for(new.storage_key)
+    if stored.duration is None:
+        seconds = await anyio.to_thread.run_sync(media.duration, path, timeout)
+        await StoredFile.filter(id=stored.id).update(duration=seconds)
+
+
+async def _file_chunks(path: PurePath) -> AsyncIterator[bytes]:
+    async with aiofiles.open(path, "rb") as fh:
+        while chunk := await fh.read(1024 * 1024):
+            yield chunk
 
 
 async def run_once(settings: Settings, worker: str) -> int:

@@ -93,6 +93,8 @@ class StoredFile(Model):
     original_filename = fields.CharField(max_length=255)
     storage_key = fields.CharField(max_length=255)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Seconds, for audio and video (ffprobe at ingest); None for everything else.
+    duration = fields.FloatField(null=True)
 
     class Meta:
         table = "stored_file"

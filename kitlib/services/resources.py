@@ -102,7 +102,7 @@ def file_json(attachment: ResourceFile) -> dict[str, Any]:
     stored = attachment.file
     return {"id": attachment.id, "sha256": stored.sha256, "size": stored.size,
             "media_type": stored.media_type, "filename": attachment.filename,
-            "url": file_url(attachment)}
+            "url": file_url(attachment), "duration": stored.duration}
 
 
 def resource_json(resource: Resource, attachments: Sequence[ResourceFile], *,
@@ -158,7 +158,7 @@ async def list_visible(principal: Principal, *, page: int, per_page: int,
     return total, list(rows)
 
 
-async def _stored_file(upload: Upload) -> StoredFile:
+async def stored_file_for(upload: Upload) -> StoredFile:
     media_type = media_type_for(upload.blob, upload.filename)
     existing = await StoredFile.get_or_none(sha256=upload.blob.sha256)
     if existing is not None:
@@ -195,7 +195,7 @@ async def create_resource(metadata: Mapping[str, Any], uploads: Sequence[Upload]
     async with in_transaction():
         resource = await Resource.create(**values)
         for position, upload in enumerate(uploads):
-            stored = await _stored_file(upload)
+            stored = await stored_file_for(upload)
             await ResourceFile.create(resource=resource, file=stored, filename=upload.filename,
                                       position=position)
         await enqueue(JobKind.EXTRACT, [resource.id])
@@ -211,7 +211,7 @@ async def replace_file(resource: Resource, upload: Upload, user: User | None,
     async with in_transaction():
         old = await _file_ids(resource)
         await ResourceFile.filter(resource=resource).delete()
-        stored = await _stored_file(upload)
+        stored = await stored_file_for(upload)
         await ResourceFile.create(resource=resource, file=stored, filename=upload.filename)
         resource.extraction_status = ExtractionStatus.PENDING
         resource.extraction_error = ""
