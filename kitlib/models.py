@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -153,6 +154,8 @@ class Webinar(Model):
     starts_at = fields.DatetimeField()
     # [{"name": ..., "organisation": ...}]
     speakers: fields.Field[list[dict[str, str]]] = fields.JSONField(default=list)
+    # [{"start": seconds, "title": ...}], in order; entered by staff.
+    chapters: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
     recording: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
         "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
     slides: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(

@@ -150,12 +150,24 @@ SCHEMAS: dict[str, Any] = {
                                "starts_at": {"type": "string", "format": "date-time"},
                                "speakers": {"type": "array", "items": _ref("Speaker")},
                                "url": _STR, "kit": {"type": ["string", "null"]},
+                               "chapters": {"type": "array", "items": {
+                                   "type": "object", "properties": {
+                                       "start": {"type": "number"}, "title": _STR,
+                                       "url": {"type": ["string", "null"]}}}},
                                **{p: {"oneOf": [_ref("Resource"), {"type": "null"}]}
                                   for p in ("recording", "slides", "transcript")}}},
     "WebinarInput": {"type": "object", "additionalProperties": False,
                      "properties": {"title": _STR, "description": _STR, "starts_at": _STR,
                                     "speakers": {"type": "array", "items": _ref("Speaker")},
                                     "kit": {"type": ["string", "null"]},
+                                    "chapters": {"type": "array", "maxItems": 200, "items": {
+                                        "type": "object", "additionalProperties": False,
+                                        "required": ["start", "title"], "properties": {
+                                            "start": {"oneOf": [
+                                                {"type": "number", "minimum": 0},
+                                                {"type": "string",
+                                                 "description": "HH:MM:SS(.mmm) or MM:SS"}]},
+                                            "title": _STR}}},
                                     **{p: {"type": ["integer", "null"]}
                                        for p in ("recording", "slides", "transcript")}}},
 }

@@ -147,3 +147,34 @@ async def test_openapi_schema_references_resolve(lib):
                 walk(value)
 
     walk(document)
+
+
+async def test_webinar_chapters_link_into_the_recording(lib):
+    """GIVEN a webinar WHEN staff enter chapters (seconds or clock readings) THEN they come back
+    in order with a link that opens the recording at that second; bad chapters get a 400."""
+    recording = await resource(lib, "rec")
+    created = await lib.client.post("/api/webinars", headers=lib.staff, json={
+        "title": "Reprise", "starts_at": "2020-05-14T10:00:00+02:00", "recording": recording,
+        "chapters": [{"start": 0, "title": "Accueil"}, {"start": "02:05", "title": "Hygiène"},
+                     {"start": "1:00:00.5", "title": "Questions"}]})
+    assert created.status_code == 201, created.text
+    chapters = created.json()["chapters"]
+    assert [(c["start"], c["title"]) for c in chapters] == [
+        (0.0, "Accueil"), (125.0, "Hygiène"), (3600.5, "Questions")]
+    file_url = created.json()["recording"]["files"][0]["url"]
+    assert chapters[1]["url"] == f"{file_url}#t=125"
+    url = created.headers["location"]
+    for bad, why in [
+        ([{"start": 10, "title": "B"}, {"start": 5, "title": "A"}], "increase"),
+        ([{"start": -1, "title": "A"}], "zero or more"),
+        ([{"start": "soon", "title": "A"}], "not seconds"),
+        ([{"start": 1}], "chapters"),
+        ([{"start": 1, "title": "A", "extra": 1}], "extra"),
+        ("chapter one", "list"),
+    ]:
+        response = await lib.client.patch(url, headers=lib.staff, json={"chapters": bad})
+        assert response.status_code == 400, (bad, response.text)
+        message = response.json()["error"]["message"]
+        assert why in message, message
+    assert [c["title"] for c in (await lib.client.get(url)).json()["chapters"]] == [
+        "Accueil", "Hygiène", "Questions"]

@@ -96,3 +96,16 @@ async def test_a_broken_recording_says_why_and_stays_downloadable(lib, late_inde
     [file] = resource["files"]
     assert file["duration"] is None
     assert (await lib.client.get(file["url"])).content == truncated
+
+
+async def test_a_chapter_cannot_start_after_the_end_of_the_recording(lib):
+    created = await upload(lib, "demo.mp4", DEMO_MP4.read_bytes())
+    await drain(lib.settings)  # the duration (27.9 s) is known from here on
+    body = {"title": "Reprise", "starts_at": "2020-05-14T10:00:00+02:00",
+            "recording": created["id"], "chapters": [{"start": 40, "title": "Trop tard"}]}
+    refused = await lib.client.post("/api/webinars", headers=lib.staff, json=body)
+    assert refused.status_code == 400
+    assert "after the end of the recording (27.9" in refused.json()["error"]["message"]
+    body["chapters"] = [{"start": "00:20", "title": "Conclusion"}]
+    assert (await lib.client.post("/api/webinars", headers=lib.staff, json=body)).status_code \
+        == 201

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,13 +12,15 @@ from tortoise.transactions import in_transaction
 from kitlib.auth import Principal, can_view, visible_q
 from kitlib.errors import Conflict, InvalidField, NotFound
 from kitlib.jobs import enqueue
-from kitlib.models import JobKind, Kit, KitItem, Resource, User, Webinar
+from kitlib.models import JobKind, Kit, KitItem, Resource, ResourceFile, User, Webinar
 from kitlib.services import validation as v
 from kitlib.services.resources import audit, to_json
 
 KIT_FIELDS = {"slug", "title", "description", "items"}
 WEBINAR_FIELDS = {"title", "description", "starts_at", "speakers", "recording", "slides",
-                  "transcript", "kit"}
+                  "transcript", "kit", "chapters"}
+MAX_CHAPTERS = 200
+_CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d{1,3})?)$")
 WEBINAR_PARTS = ("recording", "slides", "transcript")
 
 
@@ -141,6 +145,51 @@ def _speakers(value: Any) -> list[dict[str, str]]:
     return speakers
 
 
+def _seconds(value: Any) -> float:
+    """A chapter start: seconds (754.5) or a clock reading ("12:34.5", "1:02:03")."""
+    if isinstance(value, bool):
+        raise InvalidField("chapters", "a start is seconds or HH:MM:SS")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _CLOCK.match(value.strip())):
+        seconds = int(m[1] or 0) * 3600 + int(m[2]) * 60 + float(m[3])
+    else:
+        raise InvalidField("chapters", f"{str(value)[:40]!r} is not seconds or HH:MM:SS")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidField("chapters", "a start is zero or more seconds")
+    return round(seconds, 3)
+
+
+def _chapters(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or len(value) > MAX_CHAPTERS:
+        raise InvalidField("chapters", f"must be a list of at most {MAX_CHAPTERS} "
+                                       "{start, title} objects")
+    chapters: list[dict[str, Any]] = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise InvalidField("chapters", "every chapter is a {start, title} object")
+        v.reject_unknown(entry, {"start", "title"})
+        start = _seconds(entry.get("start"))
+        if chapters and start <= chapters[-1]["start"]:
+            raise InvalidField("chapters", "starts must increase from one chapter to the next")
+        chapters.append({"start": start,
+                         "title": v.one_line("chapters", entry.get("title"), max_length=200)})
+    return chapters
+
+
+async def _check_chapters_fit(values: dict[str, Any], webinar: Webinar | None) -> None:
+    """A chapter may not start after the end of the recording, when its length is known."""
+    chapters = values.get("chapters", webinar.chapters if webinar else [])
+    recording = values.get("recording_id", webinar.recording_id if webinar else None)
+    if not chapters or recording is None:
+        return
+    durations = [d for d in await ResourceFile.filter(resource_id=recording)
+                 .values_list("file__duration", flat=True) if d]
+    if durations and chapters[-1]["start"] > max(durations):
+        raise InvalidField("chapters", f"a chapter starts at {chapters[-1]['start']:g} s, after "
+                                       f"the end of the recording ({max(durations):g} s)")
+
+
 async def _webinar_values(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     body = v.json_object(body)
     v.reject_unknown(dict(body), WEBINAR_FIELDS)
@@ -153,6 +202,8 @@ async def _webinar_values(body: Mapping[str, Any], *, partial: bool) -> dict[str
         values["description"] = v.long_text("description", body["description"])
     if "speakers" in body:
         values["speakers"] = _speakers(body["speakers"])
+    if "chapters" in body:
+        values["chapters"] = _chapters(body["chapters"])
     for part in WEBINAR_PARTS:
         if part in body:
             rid = v.optional_id(part, body[part])
@@ -188,6 +239,11 @@ async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]
         # A part this caller may not open is shown as absent, like any hidden resource.
         shown = resource is not None and can_view(principal, resource)
         data[part] = (await to_json([resource]))[0] if shown and resource else None
+    # Each chapter links into the recording (a media fragment) when the caller may play it.
+    files = (data["recording"] or {}).get("files") or [{}]
+    media = files[0].get("url")
+    data["chapters"] = [{**c, "url": f"{media}#t={c['start']:g}" if media else None}
+                        for c in webinar.chapters]
     if webinar.kit_id:
         kit = await Kit.get_or_none(id=webinar.kit_id)
         data["kit"] = kit.slug if kit else None
@@ -196,6 +252,7 @@ async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]
 
 async def create_webinar(body: Mapping[str, Any], user: User | None) -> Webinar:
     values = await _webinar_values(body, partial=False)
+    await _check_chapters_fit(values, None)
     async with in_transaction():
         webinar = await Webinar.create(**values)
         await enqueue(JobKind.INDEX, _parts(webinar))
@@ -207,6 +264,7 @@ async def update_webinar(webinar: Webinar, body: Mapping[str, Any], user: User |
     values = await _webinar_values(body, partial=True)
     if not values:
         raise InvalidField("body", "names no field to change")
+    await _check_chapters_fit(values, webinar)
     async with in_transaction():
         before = _parts(webinar)
         for name, value in values.items():
