@@ -173,6 +173,17 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+def _search_filters() -> list[dict[str, Any]]:
+    """The filters /api/search and the Atom feed share."""
+    return [{"name": "q", "in": "query", "schema": _STR},
+            {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
+            {"name": "tag", "in": "query", "explode": True,
+             "schema": {"type": "array", "items": _STR}},
+            {"name": "language", "in": "query", "schema": _ENUMS["language"]},
+            {"name": "kit", "in": "query", "schema": _STR},
+            {"name": "webinar", "in": "query", "schema": {"type": "integer"}}]
+
+
 def openapi_document() -> dict[str, Any]:
     """The full document served at /openapi.json."""
     paths: dict[str, Any] = {
@@ -201,13 +212,7 @@ def openapi_document() -> dict[str, Any]:
         "/feeds/resources.atom": {"get": {
             "summary": "Atom feed (RFC 4287) of the 50 newest public resources matching the "
                        "filters; credentials are ignored",
-            "parameters": [{"name": "q", "in": "query", "schema": _STR},
-                           {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
-                           {"name": "tag", "in": "query", "explode": True,
-                            "schema": {"type": "array", "items": _STR}},
-                           {"name": "language", "in": "query", "schema": _ENUMS["language"]},
-                           {"name": "kit", "in": "query", "schema": _STR},
-                           {"name": "webinar", "in": "query", "schema": {"type": "integer"}}],
+            "parameters": _search_filters(),
             "responses": {"200": {"description": "An Atom feed", "content": {
                 "application/atom+xml": {"schema": _STR}}},
                 **_errors(400),
@@ -240,13 +245,7 @@ def openapi_document() -> dict[str, Any]:
                           **_errors(400, 401, 403, 404, 413, 415)}}},
         "/api/search": {"get": {
             "summary": "Full-text search over what the caller may see, with facets",
-            "parameters": [{"name": "q", "in": "query", "schema": _STR},
-                           {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
-                           {"name": "tag", "in": "query", "explode": True,
-                            "schema": {"type": "array", "items": _STR}},
-                           {"name": "language", "in": "query", "schema": _ENUMS["language"]},
-                           {"name": "kit", "in": "query", "schema": _STR},
-                           {"name": "webinar", "in": "query", "schema": {"type": "integer"}},
+            "parameters": [*_search_filters(),
                            {"name": "from", "in": "query", "schema": {"type": "string",
                                                                       "format": "date"}},
                            {"name": "to", "in": "query", "schema": {"type": "string",
