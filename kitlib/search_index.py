@@ -1,54 +1,29 @@
-"""The Whoosh search index: schema, lifecycle (open, stamp, rebuild), writes and searches.
+"""Searching the index: one thread-safe, self-refreshing searcher per index folder.
 
-The database is the source of truth; this index is a derived cache that can always be
-rebuilt. Layout on disk: ``<path>/current`` is a symlink to ``<path>/build-*/`` (a Whoosh
-index plus ``kitlib-index.json``). A rebuild fills a new build folder and swaps the link
-atomically, so users keep the old index until the new one is whole.
-
-Searching leans on two helpers that, with this module, are the only code that knows
-Whoosh: ``search_view`` (document sets as bitmaps: matches, visibility, facets) and
-``search_postings`` (decoded posting lists, cached across commits, and exact BM25F).
+The search code is split by job, and these modules are the only ones that know Whoosh:
+``search_schema`` (documents, schema, errors), ``search_store`` (the index on disk: open,
+stamp, rebuild and swap, writes), this module (queries, ranking, highlights, facets,
+suggestions), ``search_view`` (document sets as bitmaps) and ``search_postings`` (decoded
+posting lists, cached across commits, and exact BM25F). Callers import this module; it
+re-exports what they use from the other two.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import gc
 import heapq
 import html
-import json
 import math
-import os
-import shutil
 import threading
-import time
-import uuid
-import warnings
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from whoosh import fields as wf  # type: ignore[import-untyped,unused-ignore]
-from whoosh import index as wi  # type: ignore[import-untyped,unused-ignore]
 from whoosh import query as wq  # type: ignore[import-untyped,unused-ignore]
 from whoosh import scoring, sorting  # type: ignore[import-untyped,unused-ignore]
-from whoosh.analysis import RegexTokenizer  # type: ignore[import-untyped,unused-ignore]
 from whoosh.util.text import utf8decode  # type: ignore[import-untyped,unused-ignore]
 
 from kitlib.search_analysis import (
-    ANALYZER_VERSION,
-    ANALYZERS,
-    BODY,
     FIELD_ALIASES,
-    LANGUAGES,
-    PLAIN_ANALYZER,
-    TITLE,
-    WORDS_ANALYZER,
     ParsedQuery,
-    analysis_language,
     build_queries,
     did_you_mean,
     highlight,
@@ -60,411 +35,55 @@ from kitlib.search_analysis import (
     text_fields,
 )
 from kitlib.search_postings import BlockCache, best, docnums, term_leaves
+from kitlib.search_schema import (
+    FACETS,
+    SCHEMA,
+    Access,
+    Completion,
+    CueHit,
+    Filters,
+    Hit,
+    IndexBusy,
+    IndexCorrupt,
+    IndexDoc,
+    IndexOutdated,
+    IndexUnavailable,
+    SearchIndexError,
+    SearchResult,
+    Sort,
+    to_fields,
+)
+from kitlib.search_store import (
+    CURRENT,
+    STAMP_FILE,
+    _open,
+    all_ids,
+    apply,
+    expected_stamp,
+    needs_rebuild,
+    open_or_create,
+    rebuild,
+    writer,
+)
 from kitlib.search_view import BitFilter, IndexView
 
-SCHEMA_VERSION = 1
-STAMP_FILE = "kitlib-index.json"
-CURRENT = "current"
-SNIPPET_SOURCE_CHARS = 100_000  # stored text for snippets; matches beyond still rank
-MAX_CUE_HITS = 5
-FACET_LIMIT = 50
-PARALLEL_BATCH = 250  # documents per job file handed to a sub-process of a parallel rebuild
-WARM_POSTINGS = 8_000_000  # postings Searcher.warm decodes ahead (half the block cache)
-WARM_TERMS = 4000  # candidates per field for warming, by document frequency
-VISIBLE_CACHE = 64  # visible-document sets kept per (access, filters)
-FACETS = ("kind", "tag", "language", "kit", "year", "webinar")
-Sort = Literal["relevance", "newest", "downloads"]
+__all__ = [
+    "CURRENT", "FACETS", "SCHEMA", "STAMP_FILE", "Access", "Completion", "CueHit", "Filters",
+    "Hit", "IndexBusy", "IndexCorrupt", "IndexDoc", "IndexOutdated", "IndexUnavailable",
+    "SearchIndexError", "SearchResult", "Searcher", "Sort", "Weighting", "all_ids", "apply",
+    "expected_stamp", "needs_rebuild", "open_or_create", "rebuild", "to_fields", "weighting",
+    "writer",
+]
 
 # BM25 parameters shared by production and bench/relevance.py (tuned on SciFact; the
 # query-side settings, title boost and AND/OR reading, live in search_analysis).
 K1, B = 1.2, 0.75
 
-
-class SearchIndexError(Exception):
-    """Base of the search index errors."""
-
-
-class IndexUnavailable(SearchIndexError):
-    """The index at a path cannot be served as is: rebuild it from the database."""
-
-
-class IndexCorrupt(IndexUnavailable):
-    """The index exists but cannot be read; it is left untouched for inspection."""
-
-
-class IndexOutdated(IndexUnavailable):
-    """The index was built by another schema or analyzer version (or has no stamp)."""
-
-
-class IndexBusy(SearchIndexError):
-    """Another writer or rebuild holds the index lock."""
-
-
-@dataclass(frozen=True, slots=True)
-class IndexDoc:
-    """What the index needs to know about one document or webinar."""
-
-    id: int
-    title: str
-    language: str = "fr"
-    kind: str = "document"
-    visibility: str = "public"
-    summary: str = ""
-    body: str = ""
-    cues: tuple[tuple[float, str], ...] = ()
-    tags: tuple[str, ...] = ()
-    kits: tuple[int, ...] = ()
-    webinar_id: int | None = None
-    speakers: tuple[str, ...] = ()
-    organisation: str = ""
-    published: date | None = None
-    download_count: int = 0
-    fingerprint: str = ""  # e.g. updated_at: lets a caller diff index against database
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Facet filters: values within one facet are OR-ed, facets are AND-ed."""
-
-    kinds: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    kits: tuple[int, ...] = ()
-    years: tuple[int, ...] = ()
-    webinars: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """Who may see what, as the database says: visibilities, plus allowed and denied ids."""
-
-    visibilities: frozenset[str] = frozenset({"public"})
-    allow_ids: frozenset[int] = frozenset()
-    deny_ids: frozenset[int] = frozenset()  # wins over everything else
-    everything: bool = False  # staff: every visibility
-
-    @classmethod
-    def unrestricted(cls) -> Access:
-        """Access to every document (administrators, benchmarks)."""
-        return cls(everything=True)
-
-
-@dataclass(frozen=True, slots=True)
-class CueHit:
-    """A transcript cue that matches the query."""
-
-    start: float
-    text: str
-    html: str
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One result on the returned page."""
-
-    id: int
-    score: float
-    title_html: str
-    snippet_html: str
-    transcript_hits: list[CueHit] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    """A page of results, totals and facet counts over what the user may see."""
-
-    total: int
-    hits: list[Hit]
-    facets: dict[str, dict[str, int]]
-    suggestion: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """An autocomplete proposal: a document title (with its id) or a vocabulary term."""
-
-    text: str
-    kind: Literal["title", "term"]
-    id: int | None = None
-
-
-# --------------------------------------------------------------------------- schema
-
-_SEP = "\x1f"
-
-
-def build_schema() -> Any:
-    """The index schema (its shape is versioned by SCHEMA_VERSION)."""
-    multi = RegexTokenizer(r"[^\x1f]+")
-    text: dict[str, Any] = {}
-    for lang in LANGUAGES:
-        text[TITLE[lang]] = wf.TEXT(analyzer=ANALYZERS[lang])
-        text[BODY[lang]] = wf.TEXT(analyzer=ANALYZERS[lang])
-    return wf.Schema(
-        id=wf.ID(unique=True, stored=True, sortable=True),
-        fingerprint=wf.ID(sortable=True),
-        meta=wf.TEXT(analyzer=PLAIN_ANALYZER),
-        speaker=wf.TEXT(analyzer=PLAIN_ANALYZER),
-        organisation=wf.TEXT(analyzer=PLAIN_ANALYZER),
-        title_ac=wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
-        words=wf.TEXT(analyzer=WORDS_ANALYZER, phrase=False),
-        kind=wf.ID(),
-        language=wf.ID(),
-        visibility=wf.ID(),
-        tag=wf.KEYWORD(analyzer=multi),
-        kit=wf.KEYWORD(analyzer=multi),
-        webinar=wf.ID(),
-        year=wf.ID(),
-        published=wf.NUMERIC(int, bits=64, sortable=True, signed=False),
-        downloads=wf.NUMERIC(int, bits=64, sortable=True, signed=False),
-        title=wf.STORED(),
-        lang=wf.STORED(),
-        snippet=wf.STORED(),
-        cues=wf.STORED(),
-        tags=wf.STORED(),
-        **text,
-    )
-
-
-SCHEMA = build_schema()
-
-
-def to_fields(doc: IndexDoc) -> dict[str, Any]:
-    """Whoosh field values of a document."""
-    lang = analysis_language(doc.language)
-    cue_text = "\n".join(" ".join(text.split()) for _, text in doc.cues)
-    body = "\n".join(p for p in (doc.title, doc.summary, doc.body, cue_text) if p)
-    # Each document goes into the fields of its own language only: indexing it into
-    # both would count every match twice, mix French stop words into English
-    # statistics and distort IDF; queries are analysed for both languages instead.
-    values: dict[str, Any] = {
-        "id": str(doc.id),
-        "fingerprint": doc.fingerprint,
-        TITLE[lang]: doc.title,
-        BODY[lang]: body,
-        "meta": "\n".join([*doc.speakers, doc.organisation, *doc.tags]),
-        "speaker": "\n".join(doc.speakers),
-        "organisation": doc.organisation,
-        "title_ac": doc.title,
-        "words": "\n".join([doc.title, *doc.tags, body]),
-        "kind": doc.kind.lower(),
-        "language": doc.language.lower(),
-        "visibility": doc.visibility,
-        "tag": _SEP.join(tag_key(t) for t in doc.tags),
-        "kit": _SEP.join(str(k) for k in doc.kits),
-        "published": doc.published.toordinal() if doc.published else 0,
-        "downloads": max(0, doc.download_count),
-        "title": doc.title,
-        "lang": lang,
-        "snippet": "\n".join(p for p in (doc.summary, doc.body) if p)[:SNIPPET_SOURCE_CHARS],
-        "cues": ([s for s, _ in doc.cues], cue_text) if doc.cues else None,
-        "tags": list(doc.tags),
-    }
-    if doc.webinar_id is not None:
-        values["webinar"] = str(doc.webinar_id)
-    if doc.published:
-        values["year"] = str(doc.published.year)
-    return values
-
-
-# --------------------------------------------------------------------------- lifecycle
-
-
-def expected_stamp() -> dict[str, int]:
-    """The version stamp this code writes and accepts."""
-    return {"schema": SCHEMA_VERSION, "analyzer": ANALYZER_VERSION}
-
-
-def _read_stamp(folder: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_stamp(folder: Path, docs: int) -> None:
-    stamp = {**expected_stamp(), "docs": docs, "built_at": datetime.now().isoformat()}
-    (folder / STAMP_FILE).write_text(json.dumps(stamp), encoding="utf-8")
-
-
-def _stamp_ok(stamp: dict[str, Any] | None) -> bool:
-    return stamp is not None and all(stamp.get(k) == v for k, v in expected_stamp().items())
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path) -> Iterator[None]:
-    with (path / ".build.lock").open("a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IndexBusy(f"another build is running in {path}") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _new_build(path: Path) -> Path:
-    build = path / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    build.mkdir()
-    return build
-
-
-def _point_current(path: Path, build: Path) -> None:
-    tmp = path / f".current-{uuid.uuid4().hex}"
-    tmp.symlink_to(build.name)
-    tmp.replace(path / CURRENT)  # rename(2): readers see the old or the new, never none
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_stale_builds(path: Path) -> None:
-    # Open searchers keep working: Whoosh segments are compound files opened (mmapped)
-    # when the reader is created, and POSIX keeps unlinked open files readable.
-    live = str((path / CURRENT).readlink())
-    for p in path.glob("build-*"):
-        if p.name != live:
-            shutil.rmtree(p, ignore_errors=True)
-
-
-def open_or_create(path: str | Path) -> Any:
-    """Open the index at path, creating an empty one if nothing is there; never wipes."""
-    return _open(Path(path))[0]
-
-
-def _open(path: Path) -> tuple[Any, str]:
-    """The index at path, bound to the build folder current names, and that folder's name."""
-    current = path / CURRENT
-    if not current.is_symlink():
-        if path.exists() and any(not p.name.startswith((".", "build-")) for p in path.iterdir()):
-            raise IndexCorrupt(f"{path} holds files but no '{CURRENT}' link; left untouched")
-        path.mkdir(parents=True, exist_ok=True)
-        with _build_lock(path):
-            if not current.is_symlink():
-                build = _new_build(path)
-                wi.create_in(str(build), SCHEMA).close()
-                _write_stamp(build, 0)
-                _point_current(path, build)
-                _remove_stale_builds(path)
-    # Bind to the build folder, not the link: a Whoosh index read or written through the
-    # link while a rebuild swaps it would mix the segments of two builds.
-    name = str(current.readlink())
-    build = path / name
-    if not build.is_dir():
-        raise IndexCorrupt(f"{current} points to a missing folder")
-    if not _stamp_ok(_read_stamp(build)):
-        raise IndexOutdated(f"{build} has no stamp or a stamp other than {expected_stamp()}")
-    failure = ""
-    # Whoosh leaks the TOC file handle when the TOC is unreadable; its ResourceWarning
-    # fires when the exception is freed, inside this block, and says nothing new.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            ix = wi.open_dir(str(build), schema=SCHEMA)
-            with ix.reader() as reader:
-                reader.doc_count()
-        except Exception as exc:  # any failure to read means corrupt; the caller rebuilds
-            failure = repr(exc)
-        if failure:
-            gc.collect()
-    if failure:
-        raise IndexCorrupt(f"cannot open the index in {build}: {failure}")
-    return ix, name
-
-
-def needs_rebuild(path: str | Path) -> bool:
-    """True if the index is missing, unreadable or stamped by another version."""
-    current = Path(path) / CURRENT
-    if not current.is_dir() or not _stamp_ok(_read_stamp(current)):
-        return True
-    try:
-        open_or_create(path).close()
-    except SearchIndexError:
-        return True
-    return False
-
-
-@contextlib.contextmanager
-def writer(ix: Any, *, limitmb: int = 64, timeout: float = 10.0) -> Iterator[Any]:
-    """A Whoosh writer that commits on success and cancels and re-raises on error."""
-    try:
-        w = ix.writer(limitmb=limitmb, timeout=timeout)
-    except wi.LockError as exc:
-        raise IndexBusy("the index is locked by another writer") from exc
-    try:
-        yield w
-    except BaseException:
-        w.cancel()
-        raise
-    w.commit()
-
-
-def apply(ix: Any, upserts: Iterable[IndexDoc], deletes: Iterable[int] = ()) -> None:
-    """Delete and upsert documents in a single commit."""
-    with writer(ix) as w:
-        for doc_id in deletes:
-            w.delete_by_term("id", str(doc_id))
-        for doc in upserts:
-            w.update_document(**to_fields(doc))
-
-
-def rebuild(path: str | Path, docs: Iterable[IndexDoc], *, procs: int = 1,
-            limitmb: int = 128) -> int:
-    """Build a fresh index beside the live one, then swap it in atomically; returns the count.
-
-    One writer takes every document: Whoosh bounds its memory by spilling sorted runs to
-    disk (``limitmb``) and merges them once at commit. Committing a segment per batch and
-    merging them at the end spent as long merging as indexing (bench/search.py). With
-    ``procs > 1`` each process writes its own segment and the segments are kept apart rather
-    than merged again, which nearly halves the time on two cores.
-    """
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    with _build_lock(path):
-        build = _new_build(path)
-        count = 0
-        try:
-            ix = wi.create_in(str(build), SCHEMA)
-            if procs > 1:
-                # The memory budget is shared: each process spills its runs sooner.
-                w = ix.writer(limitmb=max(16, limitmb // procs), procs=procs,
-                              multisegment=True, batchsize=PARALLEL_BATCH)
-            else:
-                w = ix.writer(limitmb=limitmb)
-            try:
-                for doc in docs:
-                    w.add_document(**to_fields(doc))
-                    count += 1
-            except BaseException:
-                w.cancel()
-                raise
-            w.commit()
-            # Whoosh's parallel writer drops a sub-process's segment without a word if the
-            # process died; an index that lost documents must never be swapped in.
-            if ix.doc_count() != count:
-                raise IndexCorrupt(f"the new index holds {ix.doc_count()} of {count} documents")
-            ix.close()
-            _write_stamp(build, count)
-        except BaseException:
-            shutil.rmtree(build, ignore_errors=True)
-            raise
-        _point_current(path, build)
-        _remove_stale_builds(path)
-    return count
-
-
-def all_ids(ix: Any) -> dict[int, str]:
-    """Every indexed id with its stored fingerprint, to diff against the database."""
-    with ix.reader() as reader:
-        if not reader.doc_count():
-            return {}
-        ids = reader.column_reader("id")
-        prints = reader.column_reader("fingerprint")
-        return {int(ids[d]): str(prints[d]) for d in reader.all_doc_ids()}
+MAX_CUE_HITS = 5
+FACET_LIMIT = 50
+WARM_POSTINGS = 8_000_000  # postings Searcher.warm decodes ahead (half the block cache)
+WARM_TERMS = 4000  # candidates per field for warming, by document frequency
+VISIBLE_CACHE = 64  # visible-document sets kept per (access, filters)
 
 
 # --------------------------------------------------------------------------- searching
@@ -740,3 +359,4 @@ class Searcher:
 def _escape_head(text: str, chars: int = 240) -> str:
     head = " ".join(text[: chars * 2].split())
     return html.escape(head[:chars] + ("…" if len(head) > chars else ""))
+
