@@ -29,6 +29,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_PREFIX = "kl_"
+FEED_TOKEN_PREFIX = "kf_"
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
@@ -134,8 +135,23 @@ async def create_token(user: User, name: str = "") -> str:
     return secret
 
 
-async def user_for_token(secret: str) -> User | None:
-    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at=None)
+async def create_feed_token(user: User) -> str:
+    """A new personal feed token for the user; the previous one stops working."""
+    await ApiToken.filter(user=user, scope="feed", revoked_at=None).update(
+        revoked_at=datetime.now(UTC))
+    secret = FEED_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await ApiToken.create(user=user, token_hash=_digest(secret), prefix=secret[:10],
+                          name="feed", scope="feed")
+    return secret
+
+
+async def revoke_feed_tokens(user: User) -> int:
+    return await ApiToken.filter(user=user, scope="feed", revoked_at=None).update(
+        revoked_at=datetime.now(UTC))
+
+
+async def user_for_token(secret: str, scope: str = "api") -> User | None:
+    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at=None, scope=scope)
     if token is None:
         return None
     user = await User.get_or_none(id=token.user_id, is_active=True)

@@ -198,6 +198,9 @@ class ApiToken(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=12)
     name = fields.CharField(max_length=100, default="")
+    # "api": a bearer token for the API; "feed": only reads the user's Atom feed (it sits in
+    # a URL, so it must not open anything else).
+    scope = fields.CharField(max_length=8, default="api")
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)

@@ -210,12 +210,14 @@ def openapi_document() -> dict[str, Any]:
                           "301": {"description": "Moved to the file's canonical name"},
                           "304": {"description": "Not modified"}, **_errors(400, 401, 404, 416)}}},
         "/feeds/resources.atom": {"get": {
-            "summary": "Atom feed (RFC 4287) of the 50 newest public resources matching the "
-                       "filters; credentials are ignored",
-            "parameters": _search_filters(),
+            "summary": "Atom feed (RFC 4287) of the 50 newest resources matching the filters: "
+                       "public ones, or what the owner of a personal feed token may open "
+                       "(sessions and API tokens are ignored)",
+            "parameters": [*_search_filters(),
+                           {"name": "token", "in": "query", "schema": _STR}],
             "responses": {"200": {"description": "An Atom feed", "content": {
                 "application/atom+xml": {"schema": _STR}}},
-                **_errors(400),
+                **_errors(400, 401),
                 "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/resources": {
             "get": {"summary": "List visible resources, newest first",
@@ -265,6 +267,15 @@ def openapi_document() -> dict[str, Any]:
                     "id": {"type": "integer"}, "url": _STR}}}}}, "Suggestions"),
                 **_errors(401),
                 "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
+        "/api/feed-token": {
+            "post": {"summary": "A new personal feed token (the previous one stops working); "
+                                "it opens nothing but /feeds/resources.atom?token=…",
+                     "security": _STAFF,
+                     "responses": {"201": _json({"type": "object", "properties": {
+                         "token": _STR, "url": _STR}}, "Shown once"), **_errors(401, 403)}},
+            "delete": {"summary": "Revoke the caller's personal feed token",
+                       "security": _STAFF,
+                       "responses": {"204": {"description": "Revoked"}, **_errors(401, 403)}}},
         "/api/stats": {"get": {
             "summary": "Download statistics (staff): per resource, kit, webinar, organisation "
                        "or day",

@@ -106,3 +106,40 @@ async def test_a_bad_filter_gets_a_400(lib):
     assert response.status_code == 400
     assert "kind: &#39;banana&#39; is not" in response.text or "kind: 'banana' is not" in \
         response.text
+
+
+async def test_a_personal_feed_token_shows_what_its_member_may_open_and_nothing_else(lib,
+                                                                                    library):
+    created = await lib.client.post("/api/feed-token", headers=lib.member)
+    assert created.status_code == 201, created.text
+    token, url = created.json()["token"], created.json()["url"]
+    assert token.startswith("kf_") and url == f"/feeds/resources.atom?token={token}"
+    response = await lib.client.get("/feeds/resources.atom",
+                                    params={"token": token, "tag": "appels-a-projets"})
+    assert response.headers["cache-control"].startswith("private")
+    feed = parse(response)
+    check_rfc4287(feed)
+    ids = {e.find(f"{ATOM}id").text.rsplit("/", 1)[1] for e in feed.findall(f"{ATOM}entry")}
+    assert ids == {str(library["call"]), str(library["members"])}  # never the staff note
+    # It opens nothing but the feed: not the API, and an API token is no feed token.
+    as_bearer = await lib.client.get("/api/resources",
+                                     headers={"Authorization": f"Bearer {token}"})
+    assert as_bearer.status_code == 401
+    api_token = lib.member["Authorization"].split()[1]
+    wrong_scope = await lib.client.get("/feeds/resources.atom", params={"token": api_token})
+    assert wrong_scope.status_code == 401
+    # A new token replaces the old one; deleting it ends the personal feed.
+    again = (await lib.client.post("/api/feed-token", headers=lib.member)).json()["token"]
+    assert (await lib.client.get(url)).status_code == 401
+    assert (await lib.client.get("/feeds/resources.atom",
+                                 params={"token": again})).status_code == 200
+    assert (await lib.client.delete("/api/feed-token", headers=lib.member)).status_code == 204
+    assert (await lib.client.get("/feeds/resources.atom",
+                                 params={"token": again})).status_code == 401
+
+
+async def test_feed_tokens_need_a_signed_in_user(lib):
+    assert (await lib.client.post("/api/feed-token")).status_code == 401
+    assert (await lib.client.delete("/api/feed-token")).status_code == 401
+    bad = await lib.client.get("/feeds/resources.atom", params={"token": "kf_forged"})
+    assert bad.status_code == 401

@@ -1,7 +1,9 @@
 """Atom feeds (RFC 4287) of new resources for any search filter, as an anonymous reader sees them.
 
-A feed URL gets shared, pasted into readers and cached by them, so it never carries a
-credential and never shows more than the public library, whoever fetches it.
+A feed URL gets shared, pasted into readers and cached by them, so it ignores sessions and
+API tokens: without a ``token`` parameter it shows the public library, whoever fetches it.
+A member's personal feed token (scope "feed": it opens nothing but the feed) shows what
+that member may open.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from kitlib.auth import Principal
-from kitlib.models import Resource, ResourceFile, Visibility
+from kitlib.auth import Principal, visible_q
+from kitlib.models import Resource, ResourceFile
 from kitlib.services import search as search_svc
 
 FEED_SIZE = 50
@@ -39,14 +41,14 @@ class Entry:
     file: ResourceFile | None
 
 
-async def entries(service: search_svc.SearchService,
-                  params: search_svc.Params) -> list[Entry]:
-    """The newest public resources matching the filters, newest first."""
+async def entries(service: search_svc.SearchService, params: search_svc.Params,
+                  principal: Principal = ANONYMOUS) -> list[Entry]:
+    """The newest resources matching the filters that the reader may open, newest first."""
     params = replace(params, sort="newest", page=1, per_page=FEED_SIZE)
-    found = await search_svc.search(service, ANONYMOUS, params)
+    found = await search_svc.search(service, principal, params)
     ids = [int(hit["id"]) for hit in found["hits"]]
-    # The index may lag: the database decides what is public now.
-    rows = {r.id: r for r in await Resource.filter(id__in=ids, visibility=Visibility.PUBLIC)}
+    # The index may lag: the database decides what the reader may open now.
+    rows = {r.id: r for r in await Resource.filter(visible_q(principal), id__in=ids)}
     files: dict[int, ResourceFile] = {}
     for row in await ResourceFile.filter(resource_id__in=list(rows)).select_related("file") \
             .order_by("position", "id"):
