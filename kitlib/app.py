@@ -76,6 +76,8 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         storage.ensure()
+        if swept := storage.sweep():
+            log.warning("removed %d temporary files left by interrupted uploads", swept)
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         context = await open_db(settings, apply_migrations=apply_migrations)
         # Search: the shared searcher and, unless disabled, the background index worker.

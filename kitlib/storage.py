@@ -8,6 +8,7 @@ crash never sees half a file under its final name, and the same bytes are kept o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import secrets
@@ -51,6 +52,10 @@ def sniff_media_type(head: bytes) -> str:
         if len(first) > 1 and first[0].strip().isdigit() and b"-->" in first[1]:
             return "application/x-subrip"
     return detected
+
+
+# Older than this, a temporary file has no writer left: the longest upload takes minutes.
+STALE_AFTER = 6 * 3600
 
 
 class Storage:
@@ -140,7 +145,22 @@ class Storage:
         if not self.tmp.is_dir():
             return []
         limit = time.time() - older_than
-        return [p for p in self.tmp.glob("*.part") if p.stat().st_mtime < limit]
+        found = []
+        for path in self.tmp.iterdir():
+            # .part: an upload in progress; .faststart: a recording being remuxed.
+            with contextlib.suppress(OSError):
+                if path.suffix in (".part", ".faststart") and path.stat().st_mtime < limit:
+                    found.append(path)
+        return found
+
+    def sweep(self, older_than: float = STALE_AFTER) -> int:
+        """Remove what crashed uploads and remuxes left in tmp/; how many files went."""
+        removed = 0
+        for path in self.stale_parts(older_than):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        return removed
 
     def all_keys(self) -> set[str]:
         """Every blob key present on disk (for consistency checks)."""

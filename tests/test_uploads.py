@@ -316,3 +316,24 @@ async def test_upload_with_session_cookie_requires_csrf(lib):
                                      headers={"X-CSRF-Token": token})
     assert accepted.status_code == 201
     assert len(blobs(lib.settings.data_dir)) == 1
+
+
+async def test_start_up_sweeps_what_interrupted_uploads_left(make_app, settings):
+    """GIVEN .part and .faststart files in uploads/tmp, one a day old, one just written
+    WHEN the app starts THEN the old ones are gone and the fresh one (an upload that may
+    still be running in another process) is kept."""
+    import os
+    import time
+
+    tmp = settings.uploads_dir / "tmp"
+    tmp.mkdir(parents=True)
+    old_part, old_remux, fresh = tmp / "a.part", tmp / "b.faststart", tmp / "c.part"
+    for path in (old_part, old_remux, fresh):
+        path.write_bytes(b"x" * 10)
+    day_ago = time.time() - 24 * 3600
+    for path in (old_part, old_remux):
+        os.utime(path, (day_ago, day_ago))
+    app = make_app()
+    async with app.router.lifespan_context(app):
+        assert not old_part.exists() and not old_remux.exists()
+        assert fresh.exists()
