@@ -273,3 +273,14 @@ class Job(Model):
 
     class Meta:
         table = "job"
+
+
+class LoginFailure(Model):
+    # One failed sign-in, counted per account ("email:…") and per address ("addr:…") to
+    # throttle password guessing; rows older than the window are pruned.
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=330, db_index=True)
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "login_failure"

@@ -193,6 +193,9 @@ def openapi_document() -> dict[str, Any]:
             "post": {"summary": "Sign in (form, CSRF token required)",
                      "responses": {"303": {"description": "Signed in"},
                                    "401": {"description": "Wrong email or password"},
+                                   "429": {"description": "Too many failed sign-ins for this "
+                                                          "account or from this address "
+                                                          "(see Retry-After)"},
                                    **_errors(403)}}},
         "/logout": {"post": {"summary": "Sign out (form, CSRF token required)",
                              "responses": {"303": {"description": "Signed out"}, **_errors(403)}}},

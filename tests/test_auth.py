@@ -110,3 +110,35 @@ async def test_errors_are_json_for_the_api_and_html_for_pages(lib):
     assert page.status_code == 404 and "<h1>404</h1>" in page.text
     wrong_method = await lib.client.put("/api/kits")
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["message"]
+
+
+async def test_guessing_a_password_is_throttled_per_account(lib):
+    """GIVEN five wrong passwords for one account WHEN a sixth try comes, even with the right
+    password THEN it waits (429, Retry-After) while other accounts still sign in."""
+    for _ in range(5):
+        assert (await sign_in(lib.client, "member@example.org", "guess")).status_code == 401
+    blocked = await sign_in(lib.client, "Member@Example.org")
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
+    assert "Too many failed sign-ins" in blocked.text
+    assert (await sign_in(lib.client, "staff@example.org")).status_code == 303
+
+
+async def test_a_successful_sign_in_forgets_the_accounts_failures(lib):
+    for _ in range(4):
+        assert (await sign_in(lib.client, "member@example.org", "guess")).status_code == 401
+    assert (await sign_in(lib.client, "member@example.org")).status_code == 303
+    lib.client.cookies.clear()
+    for _ in range(4):
+        assert (await sign_in(lib.client, "member@example.org", "guess")).status_code == 401
+    assert (await sign_in(lib.client, "member@example.org")).status_code == 303
+
+
+async def test_one_address_trying_many_accounts_is_throttled(lib):
+    from kitlib.services import throttle
+
+    for i in range(throttle.PER_ADDRESS):
+        response = await sign_in(lib.client, f"someone{i}@example.org", "guess")
+        assert response.status_code == 401
+    # Right password, untouched account: the address has used up its tries.
+    assert (await sign_in(lib.client, "staff@example.org")).status_code == 429

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from kitlib.auth import (
 )
 from kitlib.errors import Forbidden
 from kitlib.models import Kit, Resource, Webinar
+from kitlib.services import throttle
 from kitlib.services.resources import audit, to_json
 from kitlib.views.common import settings_of
 
@@ -69,10 +71,23 @@ async def login(request: Request) -> Response:
     form = await _form(request)
     if not csrf_ok(request, form.get("csrf_token")):
         raise Forbidden("The form's security token is missing or expired: reload the page.")
-    user = await authenticate(form.get("email", ""), form.get("password", ""))
+    email = form.get("email", "")
+    address = request.client.host if request.client else ""
+    # Checked before the password, so a throttled guess costs no argon2 and reveals nothing.
+    if wait := await throttle.wait_seconds(email, address):
+        minutes = math.ceil(wait / 60)
+        response = render(request, "login.html", status_code=429,
+                          next=_safe_next(form.get("next")), email=email,
+                          error=f"Too many failed sign-ins. Try again in {minutes} minute"
+                                f"{'s' if minutes > 1 else ''}.")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    user = await authenticate(email, form.get("password", ""))
     if user is None:
+        await throttle.record_failure(email, address)
         return render(request, "login.html", status_code=401, next=_safe_next(form.get("next")),
-                      email=form.get("email", ""), error="Wrong email or password.")
+                      email=email, error="Wrong email or password.")
+    await throttle.clear_account(email)
     settings = settings_of(request)
     secret = await create_session(user, settings.session_days)
     await audit(user, "session.login", "user", user.id)
