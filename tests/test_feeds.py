@@ -53,7 +53,9 @@ def check_rfc4287(feed) -> None:
             assert len(parent.findall(f"{ATOM}{name}")) == 1, name
         datetime.fromisoformat(parent.find(f"{ATOM}updated").text.replace("Z", "+00:00"))
     assert feed.find(f"{ATOM}author/{ATOM}name").text
-    assert feed.find(f"{ATOM}link[@rel='self']") is not None
+    self_link = feed.find(f"{ATOM}link[@rel='self']").get("href")
+    assert self_link == feed.find(f"{ATOM}id").text
+    assert self_link.startswith("http://kitlib.test/feeds/resources.atom")
     ids = [e.find(f"{ATOM}id").text for e in feed.findall(f"{ATOM}entry")]
     assert len(ids) == len(set(ids))
     for entry in feed.findall(f"{ATOM}entry"):

@@ -77,5 +77,5 @@ def context(base: str, self_url: str, params: search_svc.Params,
                 "href": f"{base}/files/{entry.file.id}/{quote(entry.file.filename)}",
                 "type": stored.media_type, "length": stored.size}
         items.append(item)
-    return {"feed_id": self_url, "title": title, "self": self_url, "home": f"{base}/",
+    return {"feed_id": self_url, "title": title, "self_url": self_url, "home": f"{base}/",
             "updated": rfc3339(updated), "entries": items}
