@@ -18,12 +18,11 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import PurePath
 
-import aiofiles
 import anyio
 import anyio.to_thread
 from tortoise.expressions import F
@@ -41,7 +40,7 @@ from kitlib.models import (
     StoredFile,
 )
 from kitlib.settings import Settings
-from kitlib.storage import Storage
+from kitlib.storage import Storage, file_chunks
 
 log = logging.getLogger("kitlib.jobs")
 
@@ -174,8 +173,8 @@ async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile
         try:
             await anyio.to_thread.run_sync(media.faststart, path, remuxed, timeout,
                                            abandon_on_cancel=True)
-            limit = settings.max_upload_size + remuxed.stat().st_size
-            blob = await storage.save_stream(_file_chunks(remuxed), max_size=limit)
+            blob = await storage.save_stream(file_chunks(remuxed),
+                                             max_size=remuxed.stat().st_size)
         finally:
             remuxed.unlink(missing_ok=True)
         new = await stored_file_for(Upload(blob, stored.original_filename))
@@ -190,11 +189,6 @@ async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile
         seconds = await anyio.to_thread.run_sync(media.duration, path, timeout)
         await StoredFile.filter(id=stored.id).update(duration=seconds)
 
-
-async def _file_chunks(path: PurePath) -> AsyncIterator[bytes]:
-    async with aiofiles.open(path, "rb") as fh:
-        while chunk := await fh.read(1024 * 1024):
-            yield chunk
 
 
 async def run_once(settings: Settings, worker: str) -> int:

@@ -56,11 +56,11 @@ from kitlib.search_schema import (
 from kitlib.search_store import (
     CURRENT,
     STAMP_FILE,
-    _open,
     all_ids,
     apply,
     expected_stamp,
     needs_rebuild,
+    open_current,
     open_or_create,
     rebuild,
     writer,
@@ -165,7 +165,7 @@ class Searcher:
         target = str(link.readlink()) if link.is_symlink() else ""
         if self._view is None or target != self._target:
             # A rebuild swapped the folder: generations restart, so reopen (~130 ms).
-            ix, name = _open(self._path)
+            ix, name = open_current(self._path)
             if self._view is not None:
                 self._view.searcher.close()
             self._ix, self._target = ix, name

@@ -10,7 +10,8 @@ left to Whoosh's own matchers by the caller.
 
 It reads private attributes of the W3 codec of whoosh-reloaded 2.7.5, which pyproject pins;
 ``tests/test_search_index.py`` compares both paths on every kind of query, so an upgrade
-that changes them fails there, not in production. Only search_index.py imports this.
+that changes them fails there, not in production. Only search_index and search_view
+import this.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import heapq
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -50,10 +51,7 @@ class TermList:
     def bits(self) -> int:
         """The docnums as a bitmap (bit d set: document d of the segment holds the term)."""
         if self._bits is None:
-            buf = bytearray((self.ids[-1] >> 3) + 1 if self.ids else 0)
-            for d in self.ids:
-                buf[d >> 3] |= _BIT[d & 7]
-            self._bits = int.from_bytes(buf, "little")
+            self._bits = bits_of(self.ids, self.ids[-1] + 1) if self.ids else 0
         return self._bits
 
 
@@ -224,6 +222,14 @@ class _Matched:
         if self._list is None:
             self._list = docnums(self._bits)
         return self._list[bisect_left(self._list, lo) : bisect_left(self._list, hi)]
+
+
+def bits_of(ids: Iterable[int], size: int) -> int:
+    """The bitmap of some document numbers below ``size``."""
+    buf = bytearray((size >> 3) + 1)
+    for d in ids:
+        buf[d >> 3] |= _BIT[d & 7]
+    return int.from_bytes(buf, "little")
 
 
 def docnums(bits: int) -> list[int]:

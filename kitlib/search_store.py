@@ -107,10 +107,10 @@ def _remove_stale_builds(path: Path) -> None:
 
 def open_or_create(path: str | Path) -> Any:
     """Open the index at path, creating an empty one if nothing is there; never wipes."""
-    return _open(Path(path))[0]
+    return open_current(Path(path))[0]
 
 
-def _open(path: Path) -> tuple[Any, str]:
+def open_current(path: Path) -> tuple[Any, str]:
     """The index at path, bound to the build folder current names, and that folder's name."""
     current = path / CURRENT
     if not current.is_symlink():

@@ -19,18 +19,9 @@ from whoosh.idsets import DocIdSet
 from whoosh.util.text import utf8decode  # type: ignore[import-untyped,unused-ignore]
 
 from kitlib.search_analysis import tag_key
-from kitlib.search_postings import BlockCache, Postings, docnums
+from kitlib.search_postings import BlockCache, Postings, bits_of, docnums
 
 DOCSET_CACHE = 2048  # term bitmaps kept per generation (12.5 KB each at 100,000 documents)
-_BIT = [1 << j for j in range(8)]
-
-
-def bits_of(ids: Iterable[int], size: int) -> int:
-    """The bitmap of some document numbers below ``size``."""
-    buf = bytearray((size >> 3) + 1)
-    for d in ids:
-        buf[d >> 3] |= _BIT[d & 7]
-    return int.from_bytes(buf, "little")
 
 
 def lowest(bits: int) -> int:

@@ -171,6 +171,13 @@ class Storage:
         return keys
 
 
+async def file_chunks(path: Path) -> AsyncIterator[bytes]:
+    """A local file in CHUNK-sized reads, for ``save_stream``."""
+    async with aiofiles.open(path, "rb") as handle:
+        while chunk := await handle.read(CHUNK):
+            yield chunk
+
+
 def _write_and_hash(out: aiofiles.threadpool.binary.AsyncBufferedIOBase,
                     hasher: hashlib._Hash, data: bytes) -> asyncio.Future[tuple[int, None]]:
     # hashlib releases the GIL for large buffers: hash on a worker thread while aiofiles

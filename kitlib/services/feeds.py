@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from kitlib.auth import Principal, visible_q
+from kitlib.auth import ANONYMOUS, Principal, visible_q
 from kitlib.models import Resource, ResourceFile
 from kitlib.services import search as search_svc
 
 FEED_SIZE = 50
-ANONYMOUS = Principal()
 # XML 1.0 forbids these characters even as references; a title pasted from a PDF may hold one.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

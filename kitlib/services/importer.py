@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiofiles
 import yaml
 
 from kitlib.errors import KitlibError
@@ -18,10 +17,9 @@ from kitlib.formdata import clean_filename
 from kitlib.models import Kit, ResourceFile, StoredFile, User
 from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
-from kitlib.storage import Storage
+from kitlib.storage import Storage, file_chunks
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.yaml", "manifest.yml", "manifest.json")
-CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -30,12 +28,6 @@ class ImportReport:
     duplicates: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     resource_ids: dict[str, int] = field(default_factory=dict)
-
-
-async def file_chunks(path: Path) -> AsyncIterator[bytes]:
-    async with aiofiles.open(path, "rb") as handle:
-        while chunk := await handle.read(CHUNK):
-            yield chunk
 
 
 def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ from kitlib import search_index as si
 from kitlib.auth import Principal, visible_q
 from kitlib.errors import IndexRebuilding, InvalidField
 from kitlib.models import Job, JobState, Kind, Kit, Language, Resource, ResourceFile, Webinar
-from kitlib.services.validation import page_params
+from kitlib.services.validation import day, page_params
 from kitlib.settings import Settings
 
 log = logging.getLogger("kitlib")
@@ -52,14 +52,6 @@ class Params:
     per_page: int = 20
 
 
-def _date(name: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        raise InvalidField(name, f"{value[:40]!r} is not a date (YYYY-MM-DD)") from None
-
 
 async def parse_params(params: Any) -> Params:
     """Query parameters of /api/search; a bad filter raises InvalidField naming it."""
@@ -78,7 +70,7 @@ async def parse_params(params: Any) -> Params:
         if not raw.isdigit() or len(raw) > 12:
             raise InvalidField("webinar", "must be a webinar id (a positive integer)")
         webinars.append(int(raw))
-    start, end = _date("from", params.get("from")), _date("to", params.get("to"))
+    start, end = day("from", params.get("from")), day("to", params.get("to"))
     if start and end and start > end:
         raise InvalidField("from", "is after 'to'")
     sort: si.Sort = "relevance"

@@ -18,6 +18,7 @@ from typing import Any
 from tortoise import connections
 
 from kitlib.errors import InvalidField
+from kitlib.services import validation as v
 
 GROUPS = ("resource", "kit", "webinar", "organisation", "day")
 ANONYMOUS = "(anonymous)"
@@ -54,21 +55,13 @@ class StatsQuery:
     end: date | None = None  # inclusive
 
 
-def _date(name: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidField(name, f"{value[:40]!r} is not a date (YYYY-MM-DD)") from None
-
 
 def parse(params: Any) -> StatsQuery:
     """The query of /api/stats; a bad parameter raises InvalidField naming it."""
     group = params.get("group") or "resource"
     if group not in GROUPS:
         raise InvalidField("group", f"{group[:40]!r} is not one of {', '.join(GROUPS)}")
-    start, end = _date("from", params.get("from")), _date("to", params.get("to"))
+    start, end = v.day("from", params.get("from")), v.day("to", params.get("to"))
     if start and end and start > end:
         raise InvalidField("from", "must not be after 'to'")
     return StatsQuery(group, start, end)

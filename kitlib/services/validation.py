@@ -91,6 +91,16 @@ def timestamp(field: str, value: Any, *, required: bool = False) -> datetime | N
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def day(field: str, value: str | None) -> date | None:
+    """A YYYY-MM-DD query parameter (a date-time is cut to its day); None if absent."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise InvalidField(field, f"{value[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
 def slug(field: str, value: Any) -> str:
     text = one_line(field, value, max_length=100)
     if not _SLUG.match(text):

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kitlib.auth import (
+    ANONYMOUS,
     check_csrf,
     create_feed_token,
     principal_for_user,
@@ -21,7 +22,7 @@ from kitlib.views.search import service_of
 
 async def resources_feed(request: Request) -> Response:
     # Sessions and API tokens are ignored on purpose: see kitlib.services.feeds.
-    principal = svc.ANONYMOUS
+    principal = ANONYMOUS
     token = request.query_params.get("token")
     if token is not None:
         user = await user_for_token(token.strip(), scope="feed")
