@@ -20,8 +20,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from tortoise.expressions import Q
 
+from kitlib import links
 from kitlib.errors import Forbidden, Unauthorized
-from kitlib.models import ApiToken, Resource, Role, Session, User, Visibility
+from kitlib.models import ApiToken, Attendee, Resource, Role, Session, User, Visibility
 
 SESSION_COOKIE = "kitlib_session"
 CSRF_COOKIE = "kitlib_csrf"
@@ -35,7 +36,8 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 # Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
-RoleName = Literal["anonymous", "member", "staff"]
+RoleName = Literal["anonymous", "member", "staff", "attendee"]
+Via = Literal["session", "token", "link", "none"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,12 @@ class Principal:
 
     role: RoleName = "anonymous"
     user: User | None = None
-    via: Literal["session", "token", "none"] = "none"
-    # Resources opened to this caller one by one (an attendee's webinar, later issues).
+    via: Via = "none"
+    # Resources opened to this caller one by one: a webinar attendee's recording, slides
+    # and transcript (kitlib/links.py).
     granted_resource_ids: frozenset[int] = field(default_factory=frozenset)
+    # The attendee whose personal link (or media grant) this request came through.
+    attendee_id: int | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -96,7 +101,7 @@ def require_staff(principal: Principal) -> None:
         raise Forbidden("Only staff may change the library.")
 
 
-def principal_for_user(user: User, via: Literal["session", "token", "none"]) -> Principal:
+def principal_for_user(user: User, via: Via) -> Principal:
     role: RoleName = "staff" if user.role == Role.STAFF else "member"
     return Principal(role=role, user=user, via=via)
 
@@ -197,27 +202,54 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
 
 
 async def resolve_principal(request: Request) -> Principal:
-    """Bearer token first, then the session cookie; a bad token is a 401, never anonymous."""
+    """Bearer token first, then the session cookie, then an attendee's link cookie.
+
+    A bad bearer token is a 401 and a bad attendee link in a header a 403, never anonymous;
+    a stale attendee cookie is simply ignored (the link's own page says why it stopped).
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         assert isinstance(cached, Principal)
         return cached
     principal = ANONYMOUS
+    secret: str = request.app.state.settings.secret_key
     authorization = request.headers.get("authorization")
     if authorization is not None:
-        scheme, _, secret = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        scheme, _, secret_text = authorization.partition(" ")
+        token = secret_text.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Send the API token as 'Authorization: Bearer <token>'.")
-        user = await user_for_token(secret.strip())
-        if user is None:
-            raise Unauthorized("This API token is not valid (unknown, revoked or malformed).")
-        principal = principal_for_user(user, "token")
-    elif (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
-        user = await user_for_session(cookie)
-        if user is not None:
-            principal = principal_for_user(user, "session")
+        if token.startswith(links.ATTENDEE_PREFIX):
+            principal = await attendee_principal(await links.attendee_for_token(secret, token))
+        else:
+            user = await user_for_token(token)
+            if user is None:
+                raise Unauthorized("This API token is not valid (unknown, revoked or malformed).")
+            principal = principal_for_user(user, "token")
+    else:
+        if (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
+            user = await user_for_session(cookie)
+            if user is not None:
+                principal = principal_for_user(user, "session")
+        if (link := request.cookies.get(links.ATTENDEE_COOKIE)) and not principal.is_staff:
+            try:
+                attendee = await links.attendee_for_token(secret, link)
+            except Forbidden:
+                pass
+            else:
+                principal = await attendee_principal(attendee, principal)
     request.state.principal = principal
     return principal
+
+
+async def attendee_principal(attendee: Attendee, base: Principal = ANONYMOUS) -> Principal:
+    """What an attendee's link opens, added to whoever the caller already is (a member who
+    registered for a webinar keeps their member access)."""
+    granted = base.granted_resource_ids | await links.granted_ids(attendee)
+    role: RoleName = base.role if base.user is not None else "attendee"
+    via: Via = base.via if base.user is not None else "link"
+    return Principal(role=role, user=base.user, via=via, granted_resource_ids=granted,
+                     attendee_id=attendee.id)
 
 
 def check_csrf(request: Request, principal: Principal, submitted: str | None = None) -> None:

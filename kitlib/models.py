@@ -225,10 +225,40 @@ class Session(Model):
         table = "session"
 
 
+class Attendee(Model):
+    # One person on a webinar's registration list. Their personal link is signed, not stored
+    # (kitlib/services/attendees.py): it names this row, its webinar and link_version, so
+    # bumping link_version or setting revoked_at kills every copy of the old link.
+    id = fields.IntField(primary_key=True)
+    webinar: fields.ForeignKeyRelation[Webinar] = fields.ForeignKeyField(
+        "kitlib.Webinar", related_name="attendees", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200, default="")
+    email = fields.CharField(max_length=254)
+    organisation = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    # None: no limit. A download is a file fetched from its first byte (see views/files.py).
+    download_limit = fields.IntField(null=True)
+    downloads_used = fields.IntField(default=0)
+    link_version = fields.IntField(default=1)
+    first_used_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    webinar_id: int
+
+    class Meta:
+        table = "attendee"
+        unique_together = (("webinar", "email"),)
+
+
 class DownloadEvent(Model):
     id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "kitlib.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    # Set when the file was fetched through a webinar attendee's link.
+    attendee: fields.ForeignKeyNullableRelation[Attendee] = fields.ForeignKeyField(
+        "kitlib.Attendee", related_name=False, null=True, on_delete=fields.SET_NULL)
     resource: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
         "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
     file: fields.ForeignKeyNullableRelation[StoredFile] = fields.ForeignKeyField(

@@ -156,6 +156,12 @@ SCHEMAS: dict[str, Any] = {
                                        "url": {"type": ["string", "null"]}}}},
                                **{p: {"oneOf": [_ref("Resource"), {"type": "null"}]}
                                   for p in ("recording", "slides", "transcript")}}},
+    "Attendee": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "webinar": {"type": "integer"}, "name": _STR, "email": _STR,
+        "organisation": _STR, "expires_at": _STR, "revoked_at": {"type": ["string", "null"]},
+        "download_limit": {"type": ["integer", "null"]}, "downloads_used": {"type": "integer"},
+        "first_used_at": {"type": ["string", "null"]},
+        "last_used_at": {"type": ["string", "null"]}, "link": _STR}},
     "WebinarInput": {"type": "object", "additionalProperties": False,
                      "properties": {"title": _STR, "description": _STR, "starts_at": _STR,
                                     "speakers": {"type": "array", "items": _ref("Speaker")},
@@ -182,6 +188,60 @@ def _search_filters() -> list[dict[str, Any]]:
             {"name": "language", "in": "query", "schema": _ENUMS["language"]},
             {"name": "kit", "in": "query", "schema": _STR},
             {"name": "webinar", "in": "query", "schema": {"type": "integer"}}]
+
+
+def _attendee_paths() -> dict[str, Any]:
+    """Registration lists, personal links and their use (staff), and the link's own page."""
+    listing = _json({"type": "object", "properties": {
+        "items": {"type": "array", "items": _ref("Attendee")}}}, "The webinar's attendees")
+    report = _json({"type": "object", "properties": {
+        "created": {"type": "integer"}, "updated": {"type": "integer"},
+        "rejected": {"type": "array", "items": {"type": "object", "properties": {
+            "line": {"type": "integer"}, "reason": _STR, "text": _STR}}},
+        "attendees": {"type": "array", "items": _ref("Attendee")}}}, "Import report")
+    options = [{"name": "valid_days", "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 3650}},
+               {"name": "download_limit", "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}]
+    return {
+        "/attend/{token}": {"get": {
+            "summary": "An attendee's personal link: the webinar's recording, slides and "
+                       "transcript (HTML; keeps the link in a cookie)",
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": _STR}],
+            "responses": {"200": {"description": "HTML"}, **_errors(403)}}},
+        "/api/webinars/{webinar_id}/attendees": {
+            "get": {"summary": "The webinar's attendees with their personal links (staff)",
+                    "security": _STAFF, "parameters": [_id("webinar_id")],
+                    "responses": {"200": listing, **_errors(400, 401, 403, 404)}},
+            "post": {"summary": "Import a registration list (CSV: name, email, organisation; "
+                                "comma or semicolon, UTF-8, UTF-16 or Windows-1252) (staff)",
+                     "security": _STAFF, "parameters": [_id("webinar_id"), *options],
+                     "requestBody": {"required": True, "content": {
+                         "text/csv": {"schema": _STR},
+                         "multipart/form-data": {"schema": {"type": "object", "properties": {
+                             "file": {"type": "string", "format": "binary"}}}}}},
+                     "responses": {"200": report, **_errors(400, 401, 403, 404, 413, 415)}}},
+        "/api/webinars/{webinar_id}/attendees/{attendee_id}": {"patch": {
+            "summary": "Revoke or restore a link, change its limit or validity, or issue a new "
+                       "one (staff)",
+            "security": _STAFF, "parameters": [_id("webinar_id"), _id("attendee_id")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "properties": {
+                    "revoked": {"type": "boolean"},
+                    "download_limit": {"type": ["integer", "null"], "minimum": 1},
+                    "valid_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+                    "new_link": {"type": "boolean"}}}}}},
+            "responses": {"200": _json(_ref("Attendee"), "Updated"),
+                          **_errors(400, 401, 403, 404, 415)}}},
+        "/api/webinars/{webinar_id}/usage": {"get": {
+            "summary": "Who used their link and what they fetched (staff; JSON or CSV)",
+            "security": _STAFF,
+            "parameters": [_id("webinar_id"), {"name": "format", "in": "query", "schema": {
+                "type": "string", "enum": ["json", "csv"]}}],
+            "responses": {"200": {"description": "Usage per attendee", "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": _STR}}}, **_errors(400, 401, 403, 404)}}},
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -318,6 +378,7 @@ def openapi_document() -> dict[str, Any]:
                                    **_errors(400, 401, 403, 415)}}},
         "/api/webinars/{webinar_id}": _crud("webinar", "Webinar", _id("webinar_id"),
                                             "WebinarInput"),
+        **_attendee_paths(),
     }
     return {
         "openapi": "3.1.0",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kitlib.views import collections, feeds, files, pages, resources, search, stats, system
+from kitlib.views import (
+    attendees,
+    collections,
+    feeds,
+    files,
+    pages,
+    resources,
+    search,
+    stats,
+    system,
+)
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -14,6 +24,7 @@ routes = [
     Route("/healthz", system.healthz, methods=["GET"]),
     Route("/openapi.json", system.openapi, methods=["GET"]),
     Route("/files/{file_id}/{filename:path}", files.download, methods=["GET"]),
+    Route("/attend/{token}", attendees.landing, methods=["GET"], name="attend"),
     Route("/feeds/resources.atom", feeds.resources_feed, methods=["GET"]),
     Route("/api/resources", resources.list_resources, methods=["GET"]),
     Route("/api/resources", resources.create_resource, methods=["POST"]),
@@ -36,4 +47,9 @@ routes = [
     Route("/api/webinars/{webinar_id}", collections.get_webinar, methods=["GET"]),
     Route("/api/webinars/{webinar_id}", collections.update_webinar, methods=["PATCH"]),
     Route("/api/webinars/{webinar_id}", collections.delete_webinar, methods=["DELETE"]),
+    Route("/api/webinars/{webinar_id}/attendees", attendees.list_attendees, methods=["GET"]),
+    Route("/api/webinars/{webinar_id}/attendees", attendees.import_attendees, methods=["POST"]),
+    Route("/api/webinars/{webinar_id}/attendees/{attendee_id}", attendees.update_attendee,
+          methods=["PATCH"]),
+    Route("/api/webinars/{webinar_id}/usage", attendees.usage, methods=["GET"]),
 ]

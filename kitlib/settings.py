@@ -91,6 +91,10 @@ SETTINGS: tuple[Setting, ...] = (
             _size),
     Setting("SECRET_KEY", "Key for signed links and CSRF tokens (default: generated once and kept "
             "in DATA_DIR/.secret_key).", str),
+    Setting("ATTENDEE_LINK_DAYS", "How long a webinar attendee's personal link stays valid, in "
+            "days, unless staff choose otherwise at import (default 30).", _positive),
+    Setting("MEDIA_GRANT_SECONDS", "How long a signed media URL handed to an attendee's player "
+            "stays valid, in seconds (default 14400: four hours).", _positive),
     Setting("SESSION_DAYS", "How long a sign-in lasts, in days (default 14).", _positive),
     Setting("SECURE_COOKIES", "Mark cookies Secure; set when served over TLS (default false).",
             _bool),
@@ -120,6 +124,8 @@ class Settings:
     max_upload_size: int = 20 * 1024**3
     secret_key: str = ""
     session_days: int = 14
+    attendee_link_days: int = 30
+    media_grant_seconds: int = 4 * 3600
     secure_cookies: bool = False
     download_chunk_size: int = 1024 * 1024
     log_level: str = "info"

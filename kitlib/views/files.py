@@ -8,22 +8,33 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from kitlib.auth import may_open, resolve_principal
-from kitlib.downloads import DownloadRecorder, file_response, find_attachment
+from kitlib import links
+from kitlib.auth import Principal, attendee_principal, may_open, resolve_principal
+from kitlib.downloads import (
+    Attachment,
+    DownloadRecorder,
+    file_response,
+    find_attachment,
+    not_modified,
+)
 from kitlib.errors import NotFound
 from kitlib.models import DownloadEvent
+from kitlib.services import attendees
 from kitlib.views.common import path_int, settings_of, storage_of
 
 
 async def download(request: Request) -> Response:
     principal = await resolve_principal(request)
     attachment = await find_attachment(path_int(request, "file_id"))
-    if attachment is None or not may_open(principal, attachment.visibility,
-                                          attachment.resource_id):
+    if attachment is None:
+        raise NotFound("No such file.")
+    principal = await _with_grant(request, principal, attachment)
+    if not may_open(principal, attachment.visibility, attachment.resource_id):
         raise NotFound("No such file.")
     if request.path_params["filename"] != attachment.filename:
         # An old or mistyped name still reaches the file, under its one canonical URL.
-        return RedirectResponse(f"/files/{attachment.id}/{quote(attachment.filename)}",
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/files/{attachment.id}/{quote(attachment.filename)}{query}",
                                 status_code=301)
     path = storage_of(request).path_for(attachment.storage_key)
     try:
@@ -34,14 +45,50 @@ async def download(request: Request) -> Response:
         stat = None
     if stat is None or not S_ISREG(stat.st_mode):
         raise NotFound("This file's content is missing from storage; staff have been told.")
+    through_link = principal.attendee_id is not None and \
+        attachment.visibility not in principal.visibilities
+    if through_link and _is_a_download(request, attachment):
+        assert principal.attendee_id is not None
+        await attendees.use_download(principal.attendee_id)
     user_id = principal.user.id if principal.user else None
+    attendee_id = principal.attendee_id
     resource_id, file_id = attachment.resource_id, attachment.file_id
 
     recorder: DownloadRecorder = request.app.state.downloads
 
     async def record(sent: int, complete: bool) -> None:
         recorder.record(DownloadEvent(user_id=user_id, resource_id=resource_id, file_id=file_id,
-                                      bytes=sent, complete=complete))
+                                      attendee_id=attendee_id, bytes=sent, complete=complete))
 
     return file_response(request.headers, path, attachment, attachment.filename,
                          settings_of(request).download_chunk_size, record, stat=stat)
+
+
+async def _with_grant(request: Request, principal: Principal,
+                      attachment: Attachment) -> Principal:
+    """The caller, plus what a signed media URL (``?grant=``) opens, when they need it."""
+    grant = request.query_params.get(links.GRANT_PARAM)
+    if grant is None or may_open(principal, attachment.visibility, attachment.resource_id):
+        return principal
+    settings = settings_of(request)
+    attendee = await links.attendee_for_grant(settings.secret_key, grant, attachment.id,
+                                              settings.media_grant_seconds)
+    return await attendee_principal(attendee, principal)
+
+
+def _is_a_download(request: Request, attachment: Attachment) -> bool:
+    """Whether this request fetches the file from its first byte to its last: what an
+    attendee's download limit counts. A player's later ranges (seeking), a probe of the first
+    bytes, a HEAD or a 304 revalidation fetch nothing new."""
+    if request.method != "GET":
+        return False
+    if not_modified(request.headers, f'"{attachment.sha256}"', attachment.created_at):
+        return False
+    spec = request.headers.get("range", "").strip().lower()
+    if not spec:
+        return True
+    start, _, end = spec.removeprefix("bytes=").partition("-")
+    if start.strip() != "0" or "," in end:
+        return False
+    end = end.strip()
+    return not end or (end.isdigit() and int(end) >= attachment.size - 1)
