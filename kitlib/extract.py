@@ -29,7 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time
 from functools import partial
 from html.parser import HTMLParser
@@ -72,6 +72,8 @@ class Cue:
     end: float
     text: str
     speaker: str | None = None
+    # A WebVTT cue identifier that reads as a heading ("Introduction", "Q&A") marks a chapter.
+    title: str | None = None
 
 
 @dataclass(slots=True)
@@ -238,6 +240,8 @@ _BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>\n]{1,200})>")
 _TAG = re.compile(r"<[^>\n]{0,500}>")
 _ASS_OVERRIDE = re.compile(r"\{\\[^}\n]{0,200}\}")
+# Identifiers tools generate (SRT numbers, "cue-12", "c3", UUIDs) are not chapter titles.
+_GENERATED_ID = re.compile(r"[A-Za-z]{0,8}[-_ .]?\d+|[0-9a-fA-F-]{16,}")
 
 
 def _timestamp(value: str) -> float | None:
@@ -279,15 +283,19 @@ def _extract_cues(path: Path, out: _Builder, *, webvtt: bool) -> None:
     for block in blocks:
         lines = block.strip("\n").split("\n")
         head = lines[0]
+        ident = None
         if "-->" in head:
             timing, payload = head, lines[1:]
         elif len(lines) > 1 and "-->" in lines[1]:
             timing, payload = lines[1], lines[2:]  # the first line is a cue identifier / SRT number
+            ident = " ".join(head.split())[:200]
         else:
             continue  # NOTE, STYLE, REGION blocks and broken cues (WebVTT §6.1 skips them too)
         cue = _cue(timing, payload)
         if cue is None:
             continue
+        if webvtt and ident and not _GENERATED_ID.fullmatch(ident):
+            cue = replace(cue, title=ident)
         prefix = f"{cue.speaker}: " if cue.speaker and cue.speaker != speaker else ""
         speaker = cue.speaker or speaker
         out.add(prefix + cue.text + "\n")
@@ -748,7 +756,7 @@ def extract(path: Path, media_type: str, *, max_chars: int = MAX_TEXT_CHARS) -> 
         logger.info("extracting %s as %s failed", path, kind, exc_info=True)
         raise ExtractionError(f"the file is not a valid {label} or it is damaged") from exc
     text = _clean("".join(out.parts))
-    cues = [Cue(c.start, c.end, _clean(c.text), c.speaker) for c in out.cues]
+    cues = [Cue(c.start, c.end, _clean(c.text), c.speaker, c.title) for c in out.cues]
     return Extracted(text, cues, out.pages, _guess_language(text), truncated)
 
 

@@ -148,7 +148,8 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
             errors.append(f"{row.filename}: the stored file cannot be read ({exc.strerror})")
             continue
         texts.append(got.text)
-        cues.extend([round(c.start, 3), c.text] for c in got.cues)
+        cues.extend([round(c.start, 3), c.text, *([c.title] if c.title else [])]
+                    for c in got.cues)
     status = (ExtractionStatus.FAILED if errors else
               ExtractionStatus.DONE if texts or cues else ExtractionStatus.NONE)
     async with in_transaction():

@@ -154,6 +154,8 @@ SCHEMAS: dict[str, Any] = {
                                    "type": "object", "properties": {
                                        "start": {"type": "number"}, "title": _STR,
                                        "url": {"type": ["string", "null"]}}}},
+                               "chapters_source": {"type": ["string", "null"],
+                                                   "enum": ["staff", "transcript", None]},
                                **{p: {"oneOf": [_ref("Resource"), {"type": "null"}]}
                                   for p in ("recording", "slides", "transcript")}}},
     "Attendee": {"type": "object", "properties": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.routing import Route
 
+from kitlib.jobs import drain
 from kitlib.routes import routes
 
 pytestmark = pytest.mark.anyio
@@ -178,3 +179,33 @@ async def test_webinar_chapters_link_into_the_recording(lib):
         assert why in message, message
     assert [c["title"] for c in (await lib.client.get(url)).json()["chapters"]] == [
         "Accueil", "Hygiène", "Questions"]
+
+
+async def test_chapters_come_from_the_transcripts_cue_identifiers_unless_staff_enter_some(lib):
+    """GIVEN a WebVTT transcript whose cue identifiers name sections ("Accueil", "Questions")
+    among generated ones ("1", "cue-7") WHEN it is a webinar's transcript THEN those sections
+    are the webinar's chapters, linked into the recording; chapters staff enter replace them."""
+    vtt = ("WEBVTT\n\nAccueil\n00:00:00.000 --> 00:00:04.000\n<v Anne>Bonjour à tous.\n\n"
+           "1\n00:00:04.000 --> 00:00:08.000\nMerci d'être là.\n\n"
+           "Mesures d'hygiène\n00:01:05.500 --> 00:01:09.000\nLe masque est obligatoire.\n\n"
+           "cue-7\n00:01:10.000 --> 00:01:12.000\nEt le gel.\n\n"
+           "Questions\n00:02:00.000 --> 00:02:03.000\nVos questions ?\n")
+    transcript = await lib.client.post(
+        "/api/resources", headers=lib.staff,
+        data={"title": "Transcription", "visibility": "public", "kind": "transcript"},
+        files={"file": ("reprise.vtt", vtt.encode(), "text/vtt")})
+    assert transcript.status_code == 201, transcript.text
+    await drain(lib.settings)
+    recording = await resource(lib, "rec")
+    created = await lib.client.post("/api/webinars", headers=lib.staff, json={
+        "title": "Reprise", "starts_at": "2020-05-14T10:00:00+02:00", "recording": recording,
+        "transcript": transcript.json()["id"]})
+    body = created.json()
+    assert body["chapters_source"] == "transcript"
+    assert [(c["start"], c["title"]) for c in body["chapters"]] == [
+        (0.0, "Accueil"), (65.5, "Mesures d'hygiène"), (120.0, "Questions")]
+    assert body["chapters"][1]["url"].endswith("#t=65.5")
+    entered = await lib.client.patch(created.headers["location"], headers=lib.staff,
+                                     json={"chapters": [{"start": 3, "title": "Début"}]})
+    assert entered.json()["chapters_source"] == "staff"
+    assert [c["title"] for c in entered.json()["chapters"]] == ["Début"]

@@ -242,8 +242,14 @@ async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]
     # Each chapter links into the recording (a media fragment) when the caller may play it.
     files = (data["recording"] or {}).get("files") or [{}]
     media = files[0].get("url")
+    chapters, source = webinar.chapters, "staff" if webinar.chapters else None
+    if not chapters and data["transcript"] is not None:
+        transcript = await Resource.get(id=data["transcript"]["id"])
+        chapters = transcript_chapters(transcript.cues)
+        source = "transcript" if chapters else None
     data["chapters"] = [{**c, "url": f"{media}#t={c['start']:g}" if media else None}
-                        for c in webinar.chapters]
+                        for c in chapters]
+    data["chapters_source"] = source
     if webinar.kit_id:
         kit = await Kit.get_or_none(id=webinar.kit_id)
         data["kit"] = kit.slug if kit else None
@@ -280,6 +286,18 @@ async def delete_webinar(webinar: Webinar, user: User | None) -> None:
         await audit(user, "webinar.delete", "webinar", webinar.id, title=webinar.title)
         await enqueue(JobKind.INDEX, _parts(webinar))
         await webinar.delete()
+
+
+def transcript_chapters(cues: list[list[object]]) -> list[dict[str, Any]]:
+    """Chapters marked in a WebVTT transcript by cue identifiers (kitlib/extract.py keeps
+    them as a cue's third element), used when staff entered none."""
+    out: list[dict[str, Any]] = []
+    for cue in cues:
+        if len(cue) > 2 and isinstance(cue[2], str) and isinstance(cue[0], int | float):
+            if out and cue[0] <= out[-1]["start"]:
+                continue
+            out.append({"start": float(cue[0]), "title": cue[2]})
+    return out[:MAX_CHAPTERS]
 
 
 def _parts(webinar: Webinar) -> set[int]:
