@@ -275,6 +275,47 @@ def check(ctx: click.Context, repair: bool) -> None:
 
 
 @main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, dest: Path) -> None:
+    """Write a consistent backup (database, files, secret key, manifest) into DEST, a new or
+    empty folder, while the server keeps serving."""
+    from kitlib.services import backup as svc
+
+    try:
+        report = _run(svc.backup(_settings(ctx), dest))
+    except svc.BackupError as exc:
+        click.echo(f"kitlib backup: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written to {report.path}: {report.database} database, {report.files} "
+               f"files ({report.bytes} bytes), every sha256 checked")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.pass_context
+def restore(ctx: click.Context, source: Path) -> None:
+    """Restore the backup in SOURCE into an empty library, then rebuild the search index."""
+    from kitlib import indexer
+    from kitlib.services import backup as svc
+
+    settings = _settings(ctx)
+
+    async def run() -> tuple[svc.Report, int]:
+        report = await svc.restore(settings, source)
+        async with _database(settings):  # migrates a backup made by an older kitlib
+            return report, await indexer.rebuild(settings)
+
+    try:
+        report, indexed = _run(run())
+    except svc.BackupError as exc:
+        click.echo(f"kitlib restore: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"restored {report.files} files ({report.bytes} bytes, every sha256 checked) "
+               f"and the {report.database} database; search index rebuilt: {indexed} resources")
+
+
+@main.command()
 @click.option("--once", is_flag=True, help="Drain the queue once and exit.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:

@@ -172,18 +172,15 @@ def server_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def live_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """``kitlib serve`` on a free port, with its background search worker; tests marked
-    ``@pytest.mark.parametrize("live_server", [N], indirect=True)`` get N processes."""
-    workers = int(getattr(request, "param", 1))
-    settings = settings.with_overrides(max_upload_size=2 * 1024**3)
+def start_server(settings: Settings, workers: int = 1) -> LiveServer:
+    """``kitlib serve`` on a free port for these settings, once it answers /healthz."""
     port = free_port()
     env = server_env(settings)
-    log = (settings.data_dir / "server.log").open("wb")
+    log = (settings.data_dir / "server.log").open("ab")
     process = subprocess.Popen([sys.executable, "-m", "kitlib", "serve", "--port", str(port),
                                 "--workers", str(workers)],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -197,12 +194,37 @@ def live_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[
             raise RuntimeError("kitlib serve did not start:\n" +
                                (settings.data_dir / "server.log").read_text())
         time.sleep(0.1)
+    return LiveServer(url, settings, env, process)
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
     try:
-        yield LiveServer(url, settings, env, process)
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def live_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """``kitlib serve`` on a free port, with its background search worker; tests marked
+    ``@pytest.mark.parametrize("live_server", [N], indirect=True)`` get N processes."""
+    workers = int(getattr(request, "param", 1))
+    server = start_server(settings.with_overrides(max_upload_size=2 * 1024**3), workers)
+    try:
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_server(server)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (what a restore starts from)."""
+    if BACKEND == "sqlite":
+        yield f"sqlite://{tmp_path / 'empty' / 'kitlib.sqlite3'}"
+        return
+    name = f"kitlib_e_{os.getpid()}_{next(_counter)}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
