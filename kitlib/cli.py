@@ -244,15 +244,22 @@ def reindex(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--repair", is_flag=True, help="Fix every difference found.")
+@click.option("--grace", default=900, type=click.IntRange(min=0), show_default=True,
+              help="Seconds an unreferenced file may be an upload in flight; 0 when no server "
+                   "runs.")
 @click.pass_context
-def check(ctx: click.Context, repair: bool) -> None:
-    """Compare the search index with the database: missing, stale and extra documents."""
+def check(ctx: click.Context, repair: bool, grace: int) -> None:
+    """Compare the stored files and the search index with the database."""
 
     async def run() -> bool:
         from kitlib import indexer
+        from kitlib.services import integrity
 
         settings = _settings(ctx)
         async with _database(settings):
+            files = await integrity.check_storage(settings, grace=grace)
+            for line in files.lines():
+                click.echo(line)
             report = await indexer.check(settings)
             if report.unreadable:
                 click.echo(f"index unreadable: {report.unreadable}")
@@ -261,14 +268,21 @@ def check(ctx: click.Context, repair: bool) -> None:
                                ("in the index but not in the database", report.extra)):
                 for rid in ids:
                     click.echo(f"resource {rid}: {label}")
+            if files.clean:
+                click.echo("stored files match the database")
             if report.clean:
                 click.echo("search index matches the database")
+            if files.clean and report.clean:
                 return True
             if not repair:
                 click.echo("run `kitlib check --repair` to fix these differences")
                 return False
-            click.echo(f"repaired: {await indexer.repair(settings, report)}")
-            return (await indexer.check(settings)).clean
+            if not files.clean:
+                click.echo(f"repaired files: {await integrity.repair_storage(settings, files)}")
+            if not report.clean:
+                click.echo(f"repaired: {await indexer.repair(settings, report)}")
+            after = await integrity.check_storage(settings, grace=grace)
+            return after.clean and (await indexer.check(settings)).clean
 
     if not _run(run()):
         sys.exit(1)

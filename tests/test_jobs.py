@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +14,7 @@ import pytest
 
 from kitlib import jobs
 from kitlib.indexer import write
-from kitlib.models import Job, JobKind, JobState, Resource
+from kitlib.models import Job, JobKind, JobState, Resource, ResourceFile, StoredFile
 from tests.conftest import server_env
 
 pytestmark = pytest.mark.anyio
@@ -124,3 +126,51 @@ async def test_reindex_rebuilds_from_the_database(lib):
     result = await anyio.to_thread.run_sync(cli, lib.settings, "reindex")
     assert result.exit_code == 0 and "1 resources" in result.output
     assert await hits(lib, "purificateur") == [rid]
+
+
+async def test_check_finds_what_a_crash_leaves_in_storage_and_repair_removes_it(lib):
+    """GIVEN the leftovers a crash can leave (an orphan blob, a stored file no resource shows,
+    an old .part) and one thing it must never leave (a row whose blob is missing) WHEN
+    `kitlib check` runs THEN it names each; --repair removes the leftovers and says so, and
+    the missing file still fails the check."""
+    kept = await make(lib, "Masques")
+    lost = await make(lib, "Gants")
+    await jobs.drain(lib.settings)
+    storage = lib.app.state.storage
+    orphan = storage.path_for(storage.key_for("ab" * 32))
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"left by a crash between rename and commit")
+    old = time.time() - 7 * 3600
+    os.utime(orphan, (old, old))
+    young = storage.path_for(storage.key_for("cd" * 32))
+    young.parent.mkdir(parents=True, exist_ok=True)
+    young.write_bytes(b"an upload in flight")
+    part = storage.tmp / "crashed.part"
+    part.write_bytes(b"half an upload")
+    os.utime(part, (old, old))
+    unused = await StoredFile.create(sha256="ef" * 32, size=3, media_type="text/plain",
+                                     original_filename="x.txt",
+                                     storage_key=storage.key_for("ef" * 32))
+    storage.path_for(unused.storage_key).parent.mkdir(parents=True, exist_ok=True)
+    storage.path_for(unused.storage_key).write_bytes(b"abc")
+    missing = await ResourceFile.filter(resource_id=lost).select_related("file").first()
+    storage.path_for(missing.file.storage_key).unlink()
+
+    result = await anyio.to_thread.run_sync(cli, lib.settings, "check")
+    assert result.exit_code == 1
+    assert f"orphan file in uploads/ (no database row): {storage.key_for('ab' * 32)}" \
+        in result.output
+    assert "cd" * 32 not in result.output  # younger than the grace period
+    assert f"stored file {unused.id}: no resource shows it any more" in result.output
+    assert f"stored file {missing.file.id}: its file" in result.output
+    assert "crashed.part" in result.output
+    repaired = await anyio.to_thread.run_sync(cli, lib.settings, "check", "--repair")
+    assert "removed 1 orphan files, 1 unused stored files and 1 temporary files" \
+        in repaired.output
+    assert "must be restored from a backup" in repaired.output
+    assert repaired.exit_code == 1  # the missing file remains
+    assert not orphan.exists() and not part.exists() and young.exists()
+    assert not await StoredFile.filter(id=unused.id).exists()
+    assert await Resource.filter(id=kept).exists()
+    strict = await anyio.to_thread.run_sync(cli, lib.settings, "check", "--grace", "0")
+    assert "cd" * 32 in strict.output
