@@ -335,15 +335,18 @@ def restore(ctx: click.Context, source: Path) -> None:
 def worker(ctx: click.Context, once: bool) -> None:
     """Run the search worker: extract text from files and keep the index up to date."""
 
-    async def run() -> int:
+    async def run() -> int | None:
         from kitlib import jobs
 
         settings = _settings(ctx)
         async with _database(settings):
             if once:
-                return await jobs.drain(settings)
+                return await jobs.drain_as_leader(settings)
             await jobs.run_worker(settings)
             return 0
 
     handled = _run(run())
-    click.echo(f"{handled} jobs handled")
+    if handled is None:
+        click.echo("another worker is draining the queue; nothing done")
+    else:
+        click.echo(f"{handled} jobs handled")

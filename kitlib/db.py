@@ -30,7 +30,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         if path and path != ":memory:":
             Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
         connection: str | dict[str, Any] = {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "kitlib.sqlite_backend",
             # WAL lets downloads read while an upload commits; the busy timeout makes
             # concurrent writers wait instead of failing with "database is locked".
             "credentials": {"file_path": path, "journal_mode": "WAL", "journal_size_limit": 16384,

@@ -12,8 +12,9 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -23,12 +24,16 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from kitlib import search_index as si
-from kitlib.models import DownloadEvent, KitItem, Resource, Webinar
+from kitlib.models import DownloadEvent, Job, JobKind, KitItem, Resource, Webinar
 from kitlib.settings import Settings
 
 BATCH = 500
 PARALLEL_FROM = 20_000  # resources from which a rebuild uses several processes
 MAX_PROCS = 4
+# A change committed by a transaction that began this long before a rebuild started is
+# still replayed after its swap (see rebuild).
+REPLAY_MARGIN = timedelta(minutes=1)
+REPLAY_DELAY = timedelta(minutes=2)
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -100,9 +105,9 @@ def _docs_from_thread() -> Iterator[si.IndexDoc]:
         after = ids[-1]
 
 
-def _rebuild_sync(path: Path, procs: int) -> int:
+def _rebuild_sync(path: Path, procs: int, before_swap: Callable[[], object] | None = None) -> int:
     with write_lock(path):
-        return si.rebuild(path, _docs_from_thread(), procs=procs)
+        return si.rebuild(path, _docs_from_thread(), procs=procs, before_swap=before_swap)
 
 
 async def _procs() -> int:
@@ -112,10 +117,34 @@ async def _procs() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_PROCS))
 
 
+async def _replay(since: datetime, delay: timedelta = timedelta(0)) -> None:
+    """Queue again every change queued since ``since``, to run after ``delay``."""
+    changed = {int(r["resource_id"]) for r in await Job.filter(
+        created_at__gte=since, kind__in=[JobKind.INDEX, JobKind.DELETE]).values("resource_id")}
+    when = datetime.now(UTC) + delay
+    await Job.bulk_create([Job(kind=JobKind.INDEX, resource_id=rid, run_after=when)
+                           for rid in sorted(changed)])
+
+
 async def rebuild(settings: Settings) -> int:
-    """Rebuild the index from the database beside the live one and swap it in; the count."""
+    """Rebuild the index from the database beside the live one and swap it in; the count.
+
+    A worker in another process (a server while `kitlib reindex` runs) may write changes
+    into the live index while this one is built from rows read earlier; the swap would drop
+    them. So every change queued since the build started is queued again for the new index:
+    once just before the swap, held back a little (if this process dies right after the
+    swap, those still run), and once after it, at once.
+    """
+    started = datetime.now(UTC) - REPLAY_MARGIN
     procs = await _procs()
-    return await anyio.to_thread.run_sync(_rebuild_sync, settings.index_dir, procs)
+
+    def before_swap() -> None:
+        anyio.from_thread.run(_replay, started, REPLAY_DELAY)
+
+    count = await anyio.to_thread.run_sync(_rebuild_sync, settings.index_dir, procs,
+                                           before_swap)
+    await _replay(started)
+    return count
 
 
 def _apply_sync(path: Path, upserts: list[si.IndexDoc], deletes: list[int]) -> str:

@@ -255,8 +255,34 @@ async def run_worker(settings: Settings, *, poll_s: float = 1.0) -> None:
     while True:
         with _leader_lock(settings) as leader:
             if leader:
+                await release_orphaned()
                 await _drain_forever(settings, poll_s)
         await anyio.sleep(poll_s * 5)
+
+
+async def drain_as_leader(settings: Settings) -> int | None:
+    """``kitlib worker --once``: drain unless another worker holds the queue (then None)."""
+    with _leader_lock(settings) as leader:
+        if not leader:
+            return None
+        await release_orphaned()
+        return await drain(settings)
+
+
+async def release_orphaned() -> int:
+    """Requeue the jobs a dead worker left running, at once rather than after the lease.
+
+    Only the holder of the leader lock runs jobs, and the kernel released the lock when its
+    previous holder died: so whoever takes the lock knows no living worker holds them. A job
+    that was running during every one of its attempts (a file that kills the worker) fails.
+    """
+    await Job.filter(state=JobState.RUNNING, attempts__gte=MAX_ATTEMPTS).update(
+        state=JobState.FAILED, locked_by="", last_error="the worker stopped during every attempt")
+    released = await Job.filter(state=JobState.RUNNING).update(state=JobState.QUEUED,
+                                                              locked_by="")
+    if released:
+        log.warning("requeued %d jobs left running by a worker that stopped", released)
+    return int(released)
 
 
 async def _drain_forever(settings: Settings, poll_s: float) -> None:

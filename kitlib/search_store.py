@@ -17,7 +17,7 @@ import shutil
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -187,14 +187,15 @@ def apply(ix: Any, upserts: Iterable[IndexDoc], deletes: Iterable[int] = ()) -> 
 
 
 def rebuild(path: str | Path, docs: Iterable[IndexDoc], *, procs: int = 1,
-            limitmb: int = 128) -> int:
+            limitmb: int = 128, before_swap: Callable[[], object] | None = None) -> int:
     """Build a fresh index beside the live one, then swap it in atomically; returns the count.
 
     One writer takes every document: Whoosh bounds its memory by spilling sorted runs to
     disk (``limitmb``) and merges them once at commit. Committing a segment per batch and
     merging them at the end spent as long merging as indexing (bench/search.py). With
     ``procs > 1`` each process writes its own segment and the segments are kept apart rather
-    than merged again, which nearly halves the time on two cores.
+    than merged again, which nearly halves the time on two cores. ``before_swap`` runs once
+    the new index is complete, just before it replaces the live one.
     """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -226,6 +227,8 @@ def rebuild(path: str | Path, docs: Iterable[IndexDoc], *, procs: int = 1,
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             raise
+        if before_swap is not None:
+            before_swap()
         _point_current(path, build)
         _remove_stale_builds(path)
     return count

@@ -86,6 +86,23 @@ async def test_a_crash_between_commit_and_index_write_is_recovered(lib):
     assert await hits(lib, "deshumidificateur") == [rid]
 
 
+async def test_the_worker_taking_the_queue_requeues_jobs_a_killed_worker_left_running(lib):
+    """GIVEN jobs a killed worker claimed a moment ago (well within their lease) WHEN the next
+    worker takes the leader lock THEN it runs them at once instead of waiting 15 minutes; a
+    job that was running during each of its attempts fails instead of killing it too."""
+    rid = await make(lib, "Nébuliseur")
+    poison = await make(lib, "Fichier qui tue")
+    await Job.filter(resource_id=rid).update(state=JobState.RUNNING, locked_by="dead:1",
+                                             locked_at=datetime.now(UTC), attempts=1)
+    await Job.filter(resource_id=poison).update(
+        state=JobState.RUNNING, locked_by="dead:1", locked_at=datetime.now(UTC),
+        attempts=jobs.MAX_ATTEMPTS)
+    assert await jobs.drain_as_leader(lib.settings) >= 2  # extraction, then indexing
+    assert await hits(lib, "nebuliseur") == [rid]
+    failed = await Job.get(resource_id=poison, kind=JobKind.EXTRACT)
+    assert failed.state == JobState.FAILED and "every attempt" in failed.last_error
+
+
 @dataclass
 class Ran:
     exit_code: int
