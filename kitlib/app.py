@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kitlib.db import close_db, open_db
 from kitlib.downloads import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
+from kitlib.limits import RequestLimits
 from kitlib.routes import routes
 from kitlib.services.feeds import xml_text
 from kitlib.services.search import SearchService
@@ -95,5 +96,6 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     app.state.downloads = downloads
     app.state.templates = templates
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits)
     return app
 

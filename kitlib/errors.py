@@ -8,6 +8,7 @@
     ├── NotFound (404)                  missing, or hidden from this user (same answer)
     ├── MethodNotAllowed (405)
     ├── Conflict (409)
+    ├── RequestTimeout (408)            the body stopped arriving
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     ├── RangeNotSatisfiable (416)
@@ -92,6 +93,13 @@ class Conflict(KitlibError):
 
     status = 409
     code = "conflict"
+
+
+class RequestTimeout(KitlibError):
+    """The request body stopped arriving."""
+
+    status = 408
+    code = "request_timeout"
 
 
 class PayloadTooLarge(KitlibError):

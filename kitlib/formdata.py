@@ -7,6 +7,7 @@ without the temporary file that ``request.form()`` would write and copy again.
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import Request
 
-from kitlib.errors import BadRequest, InvalidField, UnsupportedMediaType
+from kitlib.errors import BadRequest, InvalidField, RequestTimeout, UnsupportedMediaType
 
 MAX_PARTS = 64
 MAX_FIELD_BYTES = 64 * 1024
@@ -58,7 +59,7 @@ class MultipartReader:
         if not boundary:
             raise BadRequest("The multipart body has no boundary in its Content-Type.")
         self._request = request
-        self._stream = request.stream().__aiter__()
+        self._stream = idle_limited(request).__aiter__()
         self._events: deque[tuple[int, bytes]] = deque()
         self._finished = False
         self._parts = 0
@@ -162,12 +163,28 @@ def _text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+async def idle_limited(request: Request) -> AsyncIterator[bytes]:
+    """The body's chunks; a client that sends nothing for ``BODY_IDLE_TIMEOUT`` seconds gets
+    a 408, so a trickling (slow-loris) upload cannot hold a connection and a .part forever."""
+    limit: float = request.app.state.settings.body_idle_timeout
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), limit)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestTimeout(f"The request body stopped arriving for {limit:g} seconds; "
+                                 "the upload was abandoned.") from None
+        yield chunk
+
+
 async def raw_body(request: Request) -> AsyncIterator[bytes]:
     """A raw upload's bytes, checked against its Content-Length when one was sent."""
     declared = request.headers.get("content-length")
     expected = int(declared) if declared is not None and declared.isdigit() else None
     received = 0
-    async for chunk in request.stream():
+    async for chunk in idle_limited(request):
         received += len(chunk)
         if expected is not None and received > expected:
             raise BadRequest("The body is longer than its Content-Length.")

@@ -16,7 +16,8 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "Invalid input", 401: "No or bad credentials", 403: "Not allowed",
              404: "Not found, or not visible to the caller", 409: "Conflict",
-             413: "Too large", 415: "Wrong content type", 416: "Range not satisfiable"}
+             408: "The body stopped arriving", 413: "Too large", 415: "Wrong content type",
+             416: "Range not satisfiable"}
     return {str(code): _json(_ERROR, words[code]) for code in codes}
 
 
@@ -222,7 +223,7 @@ def _attendee_paths() -> dict[str, Any]:
                          "text/csv": {"schema": _STR},
                          "multipart/form-data": {"schema": {"type": "object", "properties": {
                              "file": {"type": "string", "format": "binary"}}}}}},
-                     "responses": {"200": report, **_errors(400, 401, 403, 404, 413, 415)}}},
+                     "responses": {"200": report, **_errors(400, 401, 403, 404, 408, 413, 415)}}},
         "/api/webinars/{webinar_id}/attendees/{attendee_id}": {"patch": {
             "summary": "Revoke or restore a link, change its limit or validity, or issue a new "
                        "one (staff)",
@@ -297,7 +298,7 @@ def openapi_document() -> dict[str, Any]:
                      "requestBody": {"required": True, "content": {
                          "multipart/form-data": {"schema": _ref("ResourceUpload")}}},
                      "responses": {"201": _json(_ref("Resource"), "Created"),
-                                   **_errors(400, 401, 403, 413, 415)}}},
+                                   **_errors(400, 401, 403, 408, 413, 415)}}},
         "/api/resources/{resource_id}": _crud("resource", "Resource", _id("resource_id"),
                                               "ResourcePatch"),
         "/api/resources/{resource_id}/file": {"put": {
@@ -309,7 +310,7 @@ def openapi_document() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"200": _json(_ref("Resource"), "Replaced"),
-                          **_errors(400, 401, 403, 404, 413, 415)}}},
+                          **_errors(400, 401, 403, 404, 408, 413, 415)}}},
         "/api/search": {"get": {
             "summary": "Full-text search over what the caller may see, with facets",
             "parameters": [*_search_filters(),

@@ -98,6 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_DAYS", "How long a sign-in lasts, in days (default 14).", _positive),
     Setting("SECURE_COOKIES", "Mark cookies Secure; set when served over TLS (default false).",
             _bool),
+    Setting("BODY_IDLE_TIMEOUT", "Seconds an upload may send nothing before it is abandoned with "
+            "a 408 (default 60).", _positive),
     Setting("DOWNLOAD_CHUNK_SIZE", "Bytes read per chunk when serving files (default 1MiB).",
             _size),
     Setting("LOG_LEVEL", "Logging level: debug, info, warning, error (default info).", str),
@@ -128,6 +130,7 @@ class Settings:
     media_grant_seconds: int = 4 * 3600
     secure_cookies: bool = False
     download_chunk_size: int = 1024 * 1024
+    body_idle_timeout: int = 60
     log_level: str = "info"
     search_worker: bool = True
     extract_timeout: int = 120

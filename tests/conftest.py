@@ -168,6 +168,8 @@ def server_env(settings: Settings) -> dict[str, str]:
                 "KITLIB_DATABASE_URL": settings.database_url,
                 "KITLIB_SECRET_KEY": settings.secret_key,
                 "KITLIB_MAX_UPLOAD_SIZE": str(settings.max_upload_size),
+                "KITLIB_BODY_IDLE_TIMEOUT": str(settings.body_idle_timeout),
+                "KITLIB_SEARCH_WORKER": "true" if settings.search_worker else "false",
                 "KITLIB_LOG_LEVEL": "warning"})
     return env
 
@@ -176,6 +178,7 @@ def start_server(settings: Settings, workers: int = 1) -> LiveServer:
     """``kitlib serve`` on a free port for these settings, once it answers /healthz."""
     port = free_port()
     env = server_env(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = (settings.data_dir / "server.log").open("ab")
     process = subprocess.Popen([sys.executable, "-m", "kitlib", "serve", "--port", str(port),
                                 "--workers", str(workers)],
@@ -211,7 +214,8 @@ def live_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[
     """``kitlib serve`` on a free port, with its background search worker; tests marked
     ``@pytest.mark.parametrize("live_server", [N], indirect=True)`` get N processes."""
     workers = int(getattr(request, "param", 1))
-    server = start_server(settings.with_overrides(max_upload_size=2 * 1024**3), workers)
+    server = start_server(settings.with_overrides(max_upload_size=2 * 1024**3,
+                                                  search_worker=True), workers)
     try:
         yield server
     finally:

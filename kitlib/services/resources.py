@@ -44,7 +44,6 @@ ACCEPTED_TYPES = {
     "application/pdf", "application/zip", "application/msword", "application/vnd.ms-excel",
     "application/vnd.ms-powerpoint", "application/x-ole-storage", "application/CDFV2",
     "application/rtf", "text/rtf", "application/json", "application/x-subrip", "application/xml",
-    "application/x-empty",
 }
 ACCEPTED_PREFIXES = ("text/", "video/", "audio/", "image/",
                      "application/vnd.openxmlformats-officedocument.",
@@ -69,6 +68,8 @@ def media_type_for(blob: Blob, filename: str) -> str:
 
 
 def check_accepted(media_type: str, filename: str) -> None:
+    if media_type == "application/x-empty":
+        raise InvalidField("file", f"{filename} is empty (0 bytes): there is nothing to store")
     if media_type in ACCEPTED_TYPES or media_type.startswith(ACCEPTED_PREFIXES):
         return
     raise UnsupportedMediaType(
