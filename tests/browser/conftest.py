@@ -125,6 +125,7 @@ def open_tab(browser: Browser) -> Iterator[Any]:
         if not AXE.exists():
             pytest.fail(f"{AXE} is missing: run make install (npm ci)")
         context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
         tab = Tab(context.new_page(), context, server.url)
 
         def on_console(message: ConsoleMessage) -> None:
