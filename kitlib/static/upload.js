@@ -11,7 +11,6 @@
   const queue = document.getElementById("upload-queue");
   const rowTemplate = document.getElementById("upload-row");
   const texts = document.getElementById("upload-texts").dataset;
-  const maxSize = parseInt(form.dataset.maxSize, 10);
 
   function fill(text, name) { return text.replace("{name}", name); }
 
@@ -38,7 +37,7 @@
       row.dataset.state = state;
       message.textContent = text;
     }
-    if (file.size > maxSize) {
+    if (file.size > parseInt(form.dataset.maxSize, 10)) {
       finish(fill(texts.tooBig, file.name), "refused");
       return;
     }
