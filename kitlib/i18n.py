@@ -122,7 +122,7 @@ def _format_date(context: Any, value: date | datetime | str | None, form: str = 
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        return format_datetime(value, form if form != "long" else "d MMMM y, HH:mm",
+        return format_datetime(value, form if form != "long" else "d MMMM y, HH:mm zzz",
                                locale=_language(context))
     return format_date(value, form, locale=_language(context))
 
