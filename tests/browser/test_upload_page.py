@@ -83,3 +83,34 @@ def test_upload_a_pdf_and_a_video_with_progress_then_find_them(live_server, open
     last = page.locator("#upload-queue li").last
     assert last.get_attribute("data-state") == "refused"
     assert "too big" in last.locator(".message").inner_text()
+
+
+def test_progress_moves_with_the_bytes_sent_and_cancel_stops_the_upload(live_server, open_tab,
+                                                                        tmp_path):
+    """GIVEN an upload link slowed to 512 KB/s WHEN a 4 MB file is sent THEN the bar shows a
+    share between 0 and 100 %, and Cancel stops it: no resource is created."""
+    live_server.cli("user", "add", STAFF, "--role", "staff", "--password-stdin",
+                    stdin=PASSWORD + "\n")
+    token = live_server.cli("token", "create", STAFF)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Compte rendu de réunion.\n" * 170_000, encoding="utf-8")
+    tab = open_tab(live_server)
+    tab.sign_in(STAFF)
+    page = tab.go("/staff/upload")
+    devtools = tab.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    devtools.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1,
+        "uploadThroughput": 512 * 1024})
+    page.set_input_files("#file", notes)
+    page.click("#upload-form button[type=submit]")
+    row = page.locator("#upload-queue li")
+    bar = row.locator("progress")
+    wait_for(lambda: 0 < bar.evaluate("p => p.value") < 100, "a partial progress", timeout=20)
+    row.locator("button.cancel").click()
+    wait_for(lambda: row.get_attribute("data-state") == "cancelled", "the cancellation")
+    assert row.locator(".message").inner_text() == "Cancelled."
+    assert row.locator("button.cancel").is_hidden()
+    listed = httpx.get(f"{live_server.url}/api/resources",
+                       headers={"Authorization": f"Bearer {token}"}).json()
+    assert listed["total"] == 0
