@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from kitlib import charts
 from kitlib.i18n import format_size, negotiate, translations
@@ -70,3 +74,21 @@ def test_charts_place_bars_under_a_round_maximum():
                         date(2026, 1, 3))
     assert days == [("2026-01-01", 0), ("2026-01-02", 4), ("2026-01-03", 0)]
     assert charts.rows([]).bars == []
+
+
+def test_every_string_of_the_pages_has_a_french_translation(tmp_path):
+    """The catalogue covers what the templates and views say today (``make messages``
+    extracts new strings into it)."""
+    root = Path(__file__).resolve().parent.parent
+    pot = tmp_path / "messages.pot"
+    subprocess.run([str(Path(sys.executable).with_name("pybabel")), "extract",
+                    "-F", "babel.cfg", "-k", "gettext_for:2", "-o", str(pot), "."],
+                   cwd=root, check=True, capture_output=True, timeout=120)
+    with pot.open("rb") as handle:
+        wanted = {m.id for m in read_po(handle) if m.id}
+    with (root / "kitlib/locale/fr/LC_MESSAGES/messages.po").open("rb") as handle:
+        french = read_po(handle, locale="fr")
+    translated = {m.id for m in french
+                  if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])
+                  and not m.fuzzy}
+    assert wanted and not wanted - translated, sorted(map(str, wanted - translated))

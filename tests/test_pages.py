@@ -97,6 +97,14 @@ async def test_the_staff_area_sends_others_to_sign_in_or_refuses_them(lib):
     assert page.status_code == 200 and "<svg" in page.text
 
 
+async def test_error_pages_keep_the_signed_in_header(lib):
+    await sign_in(lib.client, "member@example.org")
+    page = await lib.client.get("/resources/424242", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "member@example.org" in page.text
+    token = lib.client.cookies["kitlib_csrf"]
+    assert f'name="csrf_token" value="{token}"' in page.text
+
+
 async def test_the_upload_form_works_without_javascript(lib):
     await sign_in(lib.client, "staff@example.org")
     token = lib.client.cookies["kitlib_csrf"]
