@@ -32,7 +32,7 @@ install: system-deps $(STAMP) $(MO) $(AXE)
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o kitlib/locale/messages.pot --no-location --no-wrap \
 	  --sort-output --project kitlib -k gettext_for:2 .
-	$(BIN)/pybabel update -i kitlib/locale/messages.pot -d kitlib/locale -D messages --no-location --no-wrap
+	$(BIN)/pybabel update -i kitlib/locale/messages.pot -d kitlib/locale -D messages --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py

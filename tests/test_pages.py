@@ -140,3 +140,15 @@ async def test_captions_come_from_the_transcript_for_those_who_may_read_it(lib):
     assert vtt.text.startswith("WEBVTT\n")
     assert "00:00:01.000 --> 00:00:04.000" in vtt.text
     assert "<b>" not in vtt.text and "A → B" in vtt.text
+
+
+async def test_search_page_facets_name_kits_and_webinars_and_combine(lib):
+    items = await catalogue(lib)
+    await _pages(lib, items)
+    page = (await lib.client.get("/search?q=item")).text
+    assert 'data-facet="webinar"' in page and ">Webinaire" in page
+    assert 'data-facet="kit" data-value="kit"' in page
+    narrowed = (await lib.client.get("/search?q=item&kit=kit&kind=document",
+                                     headers=lib.staff)).text
+    assert re.search(r'href="/search\?q=item&amp;kit=kit"[^>]*data-facet="kind"', narrowed)
+    assert "/api/bundles?q=item&amp;kit=kit&amp;kind=document" in narrowed

@@ -51,7 +51,11 @@ def _year_items(items: list[tuple[str, str]], year: str) -> list[tuple[str, str]
 
 async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
                   ) -> dict[str, list[FacetValue]]:
-    titles = {k.slug: k.title for k in await Kit.filter(slug__in=list(raw.get("kit", {})))}
+    titles = {("kit", k.slug): k.title
+              for k in await Kit.filter(slug__in=list(raw.get("kit", {})))}
+    webinar_ids = [int(w) for w in raw.get("webinar", {}) if w.isdigit()]
+    titles.update({("webinar", str(w.id)): w.title
+                   for w in await Webinar.filter(id__in=webinar_ids)})
     out: dict[str, list[FacetValue]] = {}
     for name, counts in raw.items():
         values = []
@@ -62,7 +66,7 @@ async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
             else:
                 target = _toggle(items, name, value)
                 active = (name, value) in items
-            label = titles.get(value, value) if name == "kit" else value
+            label = titles.get((name, value), value)
             values.append(FacetValue(value, label, count, active, _query(target)))
         if name == "year":
             values.sort(key=lambda f: f.value, reverse=True)
