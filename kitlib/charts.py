@@ -55,9 +55,9 @@ def columns(points: list[tuple[str, int]], *, height: int = 160) -> Chart:
 
 
 def rows(points: list[tuple[str, int]], *, row_height: int = 22) -> Chart:
-    """Horizontal bars, one per point, top to bottom (labels are drawn beside them)."""
+    """Horizontal bars, one per point, top to bottom; the right 60 % is left for labels."""
     top = _nice_max(max((v for _, v in points), default=0))
-    bars = [Bar(label, value, 0, i * row_height + BAR_GAP, value / top * WIDTH * 0.6,
+    bars = [Bar(label, value, 0, i * row_height + BAR_GAP, value / top * WIDTH * 0.4,
                 row_height - 2 * BAR_GAP) for i, (label, value) in enumerate(points)]
     return Chart(bars, WIDTH, max(len(points), 1) * row_height, top)
 
