@@ -59,3 +59,19 @@ def test_did_you_mean_and_sorting_without_leaving_the_keyboard(demo, open_tab):
     with page.expect_navigation():
         page.select_option("#sort", "newest")  # applied at once by suggest.js
     assert ("sort", "newest") in _query(page.url)
+
+
+def test_suggestions_while_typing_and_a_visible_focus(demo, open_tab):
+    tab = open_tab(demo)
+    page = tab.go("/search")
+    page.locator("#q").press_sequentially("nettoy", delay=30)
+    options = page.locator("#q-suggestions option")
+    options.first.wait_for(state="attached")
+    assert any("nettoyage" in o.get_attribute("value").lower() for o in options.all())
+    # The first Tab reaches the skip link, drawn with a visible outline.
+    page = tab.go("/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => {
+        const e = document.activeElement, style = getComputedStyle(e);
+        return [e.className, style.outlineStyle, parseFloat(style.outlineWidth)]; }""")
+    assert focused[0] == "skip" and focused[1] == "solid" and focused[2] >= 2

@@ -84,6 +84,18 @@ def test_upload_a_pdf_and_a_video_with_progress_then_find_them(live_server, open
     assert last.get_attribute("data-state") == "refused"
     assert "too big" in last.locator(".message").inner_text()
 
+    # Files dropped on the zone are uploaded at once.
+    page.evaluate("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["Ordre du jour de la réunion de rentrée."], "ordre-du-jour.txt",
+                                {type: "text/plain"}));
+        document.getElementById("drop-zone").dispatchEvent(
+            new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+    }""")
+    dropped = page.locator("#upload-queue li").last
+    wait_for(lambda: dropped.get_attribute("data-state") == "done", "the dropped file")
+    assert dropped.locator(".name").inner_text() == "ordre-du-jour.txt"
+
 
 def test_progress_moves_with_the_bytes_sent_and_cancel_stops_the_upload(live_server, open_tab,
                                                                         tmp_path):
