@@ -31,8 +31,6 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # npm ci, from make ins
 STAFF = "staff@example.org"
 MEMBER = "member@example.org"
 
-pytestmark = pytest.mark.browser
-
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in the main
 # thread while it is open, and the anyio tests that run after this package need it closed.
