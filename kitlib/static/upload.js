@@ -12,6 +12,11 @@
   const rowTemplate = document.getElementById("upload-row");
   const texts = document.getElementById("upload-texts").dataset;
 
+  // Without this script the form sends one resource and needs its title; with it, each file
+  // is its own resource, titled by its name unless a title is given.
+  form.elements.title.required = false;
+  document.getElementById("title-help").hidden = false;
+
   function fill(text, name) { return text.replace("{name}", name); }
 
   function kindFor(file) {
