@@ -4,6 +4,7 @@ the staff area's answers to people who are not staff."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +153,34 @@ async def test_search_page_facets_name_kits_and_webinars_and_combine(lib):
                                      headers=lib.staff)).text
     assert re.search(r'href="/search\?q=item&amp;kit=kit"[^>]*data-facet="kind"', narrowed)
     assert "/api/bundles?q=item&amp;kit=kit&amp;kind=document" in narrowed
+
+
+async def test_webinar_page_links_chapters_and_transcript_into_the_recording(lib):
+    """GIVEN a webinar with a real recording, chapters and a transcript WHEN a member who may
+    play it opens the page THEN chapters and lines link to their second, and the player has
+    a captions track; anonymous callers get neither player nor transcript."""
+    demo = Path(__file__).resolve().parent.parent / "kitlib" / "demo"
+    ids = {}
+    for name, kind, media in (("webinaire-reprise-2020-05-14.mp4", "recording", "video/mp4"),
+                              ("webinaire-reprise-2020-05-14.fr.vtt", "transcript", "text/vtt")):
+        created = await lib.client.post(
+            "/api/resources", headers=lib.staff,
+            data={"title": name, "kind": kind, "visibility": "members"},
+            files={"file": (name, (demo / name).read_bytes(), media)})
+        assert created.status_code == 201, created.text
+        ids[kind] = created.json()["id"]
+    await drain(lib.settings)
+    webinar = await lib.client.post("/api/webinars", headers=lib.staff, json={
+        "title": "W", "starts_at": "2020-05-14T10:00:00Z", "recording": ids["recording"],
+        "transcript": ids["transcript"], "chapters": [{"start": 0, "title": "Accueil"},
+                                                      {"start": "0:07", "title": "Risques"}]})
+    assert webinar.status_code == 201, webinar.text
+    path = f"/webinars/{webinar.json()['id']}"
+    page = (await lib.client.get(path + "?t=9", headers=lib.member)).text
+    assert re.search(r'<a href="/files/\d+/webinaire-reprise-2020-05-14\.mp4#t=7" '
+                     r'data-seek="7"><time>0:07</time> Risques</a>', page)
+    assert '<track kind="captions" src="' + path + '/captions.vtt"' in page
+    assert re.search(r'<source src="/files/\d+/[^"#]+\.mp4#t=9"', page)
+    assert page.count('data-seek="') >= 2 + 5  # chapters and transcript lines
+    anonymous = (await lib.client.get(path)).text
+    assert "<video" not in anonymous and "data-seek" not in anonymous
