@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+MO     := kitlib/locale/fr/LC_MESSAGES/messages.mo
+AXE    := node_modules/.installed-stamp
 
-.PHONY: run test test-sqlite test-postgres lint typecheck system-deps install clean
+.PHONY: run test test-sqlite test-postgres lint typecheck system-deps install clean messages screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -14,7 +16,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: system-deps $(STAMP)
+# The French catalogue, compiled from the committed .po (the .mo is a build product).
+$(MO): kitlib/locale/fr/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d kitlib/locale -D messages
+	touch $@
+
+# axe-core for the browser tests' accessibility checks, at the version package-lock.json pins.
+$(AXE): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: system-deps $(STAMP) $(MO) $(AXE)
+
+# After changing a visible string: extract, then merge into the French catalogue to translate.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o kitlib/locale/messages.pot --no-location --no-wrap \
+	  --sort-output --project kitlib -k gettext_for:2 .
+	$(BIN)/pybabel update -i kitlib/locale/messages.pot -d kitlib/locale -D messages --no-wrap --no-fuzzy-matching --ignore-obsolete
+
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 system-deps:
 	@scripts/system-deps

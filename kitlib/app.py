@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kitlib import i18n
 from kitlib.db import close_db, open_db
 from kitlib.downloads import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
@@ -73,6 +74,8 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()),
                                    autoescape=True, undefined=jinja2.StrictUndefined)
     templates.filters["xml_text"] = xml_text
+    i18n.install(templates)
+    i18n.check_catalogues()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

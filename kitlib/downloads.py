@@ -242,9 +242,13 @@ def file_response(request_headers: Headers, path: Path, stored: StoredFile | Att
         return Response(status_code=304, headers=headers)
     inline = is_inline(stored.media_type)
     headers["Content-Disposition"] = content_disposition(filename, inline)
-    if not inline:
-        # Whatever a user uploaded must never run as a page of this origin.
-        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    # Whatever a user uploaded must never run as a page of this origin: a sandbox gives it an
+    # opaque origin of its own. Inline types (PDF, media, images) may still be framed by our
+    # own pages for their preview; Chromium's PDF viewer works under this sandbox.
+    headers["Content-Security-Policy"] = "sandbox; default-src 'none'" + (
+        "; frame-ancestors 'self'" if inline else "")
+    if inline:
+        headers["X-Frame-Options"] = "SAMEORIGIN"
     media_type = stored.media_type if stored.media_type != "application/x-empty" \
         else "application/octet-stream"
     return TrackedFileResponse(path, headers=headers, media_type=media_type, stat_result=stat,

@@ -147,9 +147,12 @@ def error_response(request: Request, status: int, code: str, message: str,
         body: dict[str, Any] = {"error": {"status": status, "code": code, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
     templates = request.app.state.templates
+    principal = getattr(request.state, "principal", None)
+    # The header's forms (language, sign-out) still work from an error page.
     page = templates.get_template("error.html").render(
         request=request, status=status, code=code, message=message,
-        user=getattr(request.state, "user", None), csrf_token="")
+        user=principal.user if principal is not None else None,
+        csrf_token=request.cookies.get("kitlib_csrf", ""))
     return HTMLResponse(page, status_code=status, headers=headers)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kitlib import __version__
+from kitlib.openapi_pages import PAGE_PATHS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -382,6 +383,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/webinars/{webinar_id}": _crud("webinar", "Webinar", _id("webinar_id"),
                                             "WebinarInput"),
         **_attendee_paths(),
+        **PAGE_PATHS,
     }
     return {
         "openapi": "3.1.0",

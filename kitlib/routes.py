@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from pathlib import Path
+
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from kitlib.views import (
     attendees,
     collections,
     feeds,
     files,
+    library,
     pages,
     resources,
     search,
+    search_page,
+    staff_pages,
     stats,
     system,
 )
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -52,4 +60,17 @@ routes = [
     Route("/api/webinars/{webinar_id}/attendees/{attendee_id}", attendees.update_attendee,
           methods=["PATCH"]),
     Route("/api/webinars/{webinar_id}/usage", attendees.usage, methods=["GET"]),
+    # Pages for people (the JSON API above is for integrations).
+    Route("/language", pages.set_language, methods=["POST"]),
+    Route("/search", search_page.search_page, methods=["GET"]),
+    Route("/resources/{resource_id}", library.resource_page, methods=["GET"]),
+    Route("/kits/{slug}", library.kit_page, methods=["GET"]),
+    Route("/webinars/{webinar_id}", library.webinar_page, methods=["GET"]),
+    Route("/webinars/{webinar_id}/captions.vtt", library.webinar_captions, methods=["GET"]),
+    Route("/staff", staff_pages.dashboard, methods=["GET"]),
+    Route("/staff/upload", staff_pages.upload_page, methods=["GET"]),
+    Route("/staff/upload", staff_pages.upload, methods=["POST"]),
+    Route("/staff/resources/{resource_id}", staff_pages.edit_page, methods=["GET"]),
+    Route("/staff/resources/{resource_id}", staff_pages.edit, methods=["POST"]),
+    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]

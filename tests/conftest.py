@@ -9,6 +9,8 @@ server is an error, never a skip: CI must not pass by testing nothing.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import itertools
 import os
 import shutil
@@ -46,6 +48,13 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def run_async(coroutine: Any) -> Any:
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _pg_url(database: str) -> str:
     base, _, _ = PG_URL.rpartition("/")
     return f"{base}/{database}"
@@ -66,34 +75,41 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if BACKEND == "sqlite":
         root = tmp_path_factory.mktemp("template")
         settings = Settings.for_root(root)
-        asyncio.run(migrate(settings))
+        run_async(migrate(settings))
         yield str(root / "kitlib.sqlite3")
         return
     if BACKEND != "postgres":
         raise pytest.UsageError(f"KITLIB_TEST_DATABASE={BACKEND!r}: use sqlite or postgres")
     name = f"kitlib_tpl_{os.getpid()}"
     try:
-        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
+        run_async(_pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.exit(f"PostgreSQL at {PG_URL} is not reachable ({exc}); start it with "
                     "scripts/ensure-postgres", returncode=3)
-    asyncio.run(migrate(Settings.for_root(tmp_path_factory.mktemp("pg"),
+    run_async(migrate(Settings.for_root(tmp_path_factory.mktemp("pg"),
                                           database_url=_pg_url(name))))
     yield name
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run_async(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
-@pytest.fixture
-def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_database(template_db: str, folder: Path) -> Iterator[str]:
+    """A copy of the migrated template database, removed afterwards; yields its URL."""
     if BACKEND == "sqlite":
-        target = tmp_path / "kitlib.sqlite3"
+        target = folder / "kitlib.sqlite3"
         shutil.copyfile(template_db, target)
         yield f"sqlite://{target}"
         return
     name = f"kitlib_t_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template_db}"))
+    run_async(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template_db}"))
     yield _pg_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run_async(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(template_db, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -194,6 +210,7 @@ def start_server(settings: Settings, workers: int = 1) -> LiveServer:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            log.close()
             raise RuntimeError("kitlib serve did not start:\n" +
                                (settings.data_dir / "server.log").read_text())
         time.sleep(0.1)
@@ -229,6 +246,16 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite://{tmp_path / 'empty' / 'kitlib.sqlite3'}"
         return
     name = f"kitlib_e_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    run_async(_pg_admin(f"CREATE DATABASE {name}"))
     yield _pg_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run_async(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@contextlib.contextmanager
+def running_server(settings: Settings, workers: int = 1) -> Iterator[LiveServer]:
+    """``kitlib serve`` on a free loopback port until the block ends."""
+    server = start_server(settings, workers)
+    try:
+        yield server
+    finally:
+        stop_server(server)

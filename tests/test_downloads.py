@@ -41,6 +41,10 @@ async def test_full_download_has_validators_and_both_filename_forms(lib):
     assert disposition.startswith("inline; ")
     assert 'filename="Webinaire ete 2020.pdf"' in disposition
     assert "filename*=UTF-8''Webinaire%20%C3%A9t%C3%A9%202020.pdf" in disposition
+    # Previewed in a frame of our own pages, yet with an opaque origin of its own.
+    policy = response.headers["content-security-policy"]
+    assert "sandbox" in policy and "frame-ancestors 'self'" in policy
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
 
 
 async def test_non_media_files_are_attachments_in_a_sandbox(lib):

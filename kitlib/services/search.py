@@ -31,7 +31,7 @@ from kitlib.settings import Settings
 log = logging.getLogger("kitlib")
 
 SORTS: tuple[si.Sort, ...] = ("relevance", "newest", "downloads")
-FACETS = ("kind", "tag", "language", "kit", "year")
+FACETS = ("kind", "tag", "language", "kit", "year", "webinar")
 MAX_QUERY_CHARS = 500
 
 
