@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kitlib.views import collections, feeds, files, pages, resources, search, stats, system
+from kitlib.views import (
+    bundles,
+    collections,
+    feeds,
+    files,
+    pages,
+    resources,
+    search,
+    stats,
+    system,
+)
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -23,6 +33,7 @@ routes = [
     Route("/api/resources/{resource_id}/file", resources.put_file, methods=["PUT"]),
     Route("/api/search", search.search, methods=["GET"]),
     Route("/api/suggest", search.suggest, methods=["GET"]),
+    Route("/api/bundles", bundles.bundle, methods=["GET"]),
     Route("/api/stats", stats.stats, methods=["GET"]),
     Route("/api/feed-token", feeds.create_token, methods=["POST"]),
     Route("/api/feed-token", feeds.delete_token, methods=["DELETE"]),

@@ -103,7 +103,8 @@ async def stats(query: StatsQuery) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
     # A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula: a title
     # such as "=HYPERLINK(…)" must arrive as text (OWASP "CSV injection").
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -117,5 +118,6 @@ def to_csv(result: dict[str, Any]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([result["group"], "label", "downloads", "bytes"])
     for row in result["rows"]:
-        writer.writerow([_cell(row["key"]), _cell(row["label"]), row["downloads"], row["bytes"]])
+        writer.writerow([csv_cell(row["key"]), csv_cell(row["label"]), row["downloads"],
+                         row["bytes"]])
     return "\ufeff" + buffer.getvalue()
