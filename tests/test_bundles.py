@@ -15,6 +15,7 @@ import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kitlib.auth import ANONYMOUS, Principal
@@ -380,3 +381,34 @@ async def test_reordering_a_kit_by_ids_keeps_the_notes(lib, library):
     cleared = await lib.client.patch("/api/kits/k", headers=lib.staff,
                                      json={"items": [{"resource": a, "note": ""}]})
     assert [(i["resource"]["id"], i["note"]) for i in cleared.json()["items"]] == [(a, "")]
+
+
+@pytest.mark.slow
+def test_curl_resumes_an_interrupted_bundle_through_a_real_server(live_server, tmp_path):
+    """GIVEN a bundle cut short on disk WHEN ``curl -C -`` resumes it THEN the file is the
+    whole archive, byte for byte; and a client that walks away leaves a healthy server."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+    live_server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
+                    stdin="a-long-password\n")
+    auth = {"Authorization": f"Bearer {live_server.cli('token', 'create', 'staff@example.org')}"}
+    for i in range(3):
+        response = httpx.post(f"{live_server.url}/api/resources", headers=auth, timeout=60,
+                              data={"title": f"Partie {i}", "visibility": "public"},
+                              files={"file": (f"partie-é-{i}.pdf", pdf(f"{i}", 3_000_000))})
+        assert response.status_code == 201, response.text
+    url = f"{live_server.url}/api/bundles"
+    whole = httpx.get(url, timeout=60)
+    assert whole.status_code == 200 and len(whole.content) > 9_000_000
+    target = tmp_path / "kit.zip"
+    target.write_bytes(whole.content[:4_321_987])
+    done = subprocess.run([curl, "-sS", "--fail", "-C", "-", "-o", str(target), url],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(whole.content).digest()
+    check_archive(tmp_path / "check.zip", target.read_bytes())
+    with httpx.stream("GET", url, timeout=60) as walked_away:
+        next(walked_away.iter_raw(65536))
+    assert httpx.get(f"{live_server.url}/healthz", timeout=10).status_code == 200
+    assert httpx.get(url, timeout=60).content == whole.content
