@@ -314,8 +314,16 @@ class GeneratedResponse(Response):
             return
         sent = 0
         chunks = self.make_body()
+        # Two chunks made ahead: a worker thread reads and checks the next MiB while the
+        # event loop sends this one (bench/bundle.py), and memory stays at a few MiB.
+        ready, queue = anyio.create_memory_object_stream[bytes](max_buffer_size=2)
         try:
             async with anyio.create_task_group() as group:
+                async def make() -> None:
+                    async with ready:
+                        while (chunk := await to_thread.run_sync(next, chunks, None)) is not None:
+                            await ready.send(chunk)
+
                 async def watch() -> None:
                     # uvicorn drops writes to a closed connection silently: only this
                     # message tells that nobody reads what a 5 GiB bundle would still make.
@@ -323,13 +331,17 @@ class GeneratedResponse(Response):
                         pass
                     group.cancel_scope.cancel()
 
+                group.start_soon(make)
                 group.start_soon(watch)
-                while (chunk := await to_thread.run_sync(next, chunks, None)) is not None:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    sent += len(chunk)
+                async with queue:
+                    async for chunk in queue:
+                        await send({"type": "http.response.body", "body": chunk,
+                                    "more_body": True})
+                        sent += len(chunk)
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 group.cancel_scope.cancel()
         finally:
+            # After the task group: no thread is inside the generator any more.
             chunks.close()
         if sent == self.length and self.on_complete is not None:
             try:

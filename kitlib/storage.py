@@ -14,7 +14,6 @@ import hashlib
 import os
 import secrets
 import time
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import aiofiles
 import aiofiles.os
 import magic
 from anyio import to_thread
+from isal import isal_zlib
 
 from kitlib.errors import PayloadTooLarge
 
@@ -182,7 +182,8 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
 
 
 class Digests:
-    """sha256 and CRC-32 of one stream, updated together on the hashing thread."""
+    """sha256 and CRC-32 of one stream, updated together on the hashing thread (ISA-L's
+    CRC-32 is ten times zlib's speed, so it adds little to the sha256)."""
 
     def __init__(self) -> None:
         self.sha256 = hashlib.sha256()
@@ -190,7 +191,7 @@ class Digests:
 
     def update(self, data: bytes) -> None:
         self.sha256.update(data)
-        self.crc32 = zlib.crc32(data, self.crc32)
+        self.crc32 = isal_zlib.crc32(data, self.crc32)
 
 
 def file_crc32(path: Path) -> int:
@@ -198,7 +199,7 @@ def file_crc32(path: Path) -> int:
     crc = 0
     with path.open("rb", buffering=0) as handle:
         while chunk := handle.read(CHUNK):
-            crc = zlib.crc32(chunk, crc)
+            crc = isal_zlib.crc32(chunk, crc)
     return crc
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import stream_zip as stream_zip_module
 
 from kitlib.auth import ANONYMOUS, Principal
 from kitlib.jobs import drain
@@ -369,6 +370,19 @@ def test_closing_the_stream_early_closes_the_open_file(tmp_path):
     assert not opened[-1].closed
     chunks.close()
     assert all(handle.closed for handle in opened)
+
+
+def test_a_file_changed_on_disk_stops_the_stream_rather_than_send_a_wrong_crc(tmp_path):
+    """GIVEN ISA-L's CRC-32 in stream-zip WHEN a member's bytes differ from its recorded
+    CRC THEN stream-zip still refuses them."""
+    members = members_on_disk(tmp_path)
+    made = b"".join(bz.stream(members, False))
+    assert stream_zip_module.zlib.crc32(b"kitlib", 7) == zlib.crc32(b"kitlib", 7)
+    assert members[1].path is not None
+    members[1].path.write_bytes(b"X" * members[1].size)
+    with pytest.raises(stream_zip_module.CRC32IntegrityError):
+        b"".join(bz.stream(members, False))
+    assert len(made) == bz.archive_size(members, False)
 
 
 async def test_reordering_a_kit_by_ids_keeps_the_notes(lib, library):

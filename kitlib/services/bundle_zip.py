@@ -9,14 +9,16 @@ the archive is that many bytes plus the members' sizes.
 from __future__ import annotations
 
 import unicodedata
+import zlib
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from stat import S_IFREG
 from typing import Any
-from zlib import crc32
 
+import stream_zip as stream_zip_module
+from isal import isal_zlib
 from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64, MemberFile, Method, stream_zip
 
 CHUNK = 1024 * 1024
@@ -44,10 +46,30 @@ class Member:
 
     @classmethod
     def of_bytes(cls, name: str, data: bytes, modified: datetime) -> Member:
-        return cls(name, len(data), crc32(data), modified, data=data)
+        return cls(name, len(data), isal_zlib.crc32(data), modified, data=data)
 
     def with_crc32(self, value: int) -> Member:
         return replace(self, crc32=value)
+
+
+class _FastCrc32Zlib:
+    """zlib as stream-zip sees it, with ISA-L's CRC-32: the same numbers, 10 times faster."""
+
+    crc32 = staticmethod(isal_zlib.crc32)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+
+def use_fast_crc32() -> None:
+    """Make stream-zip check members' CRC-32 with ISA-L (idempotent).
+
+    stream-zip recomputes every stored member's CRC-32 as it streams it, with zlib's
+    (about 3 GiB/s here, a third of a core at download speed: bench/bundle.py). It looks
+    ``zlib`` up in its module at each call, so this swaps that name; the check stays.
+    """
+    if not isinstance(getattr(stream_zip_module, "zlib", None), _FastCrc32Zlib):
+        setattr(stream_zip_module, "zlib", _FastCrc32Zlib())  # noqa: B010
 
 
 def zip_time(moment: datetime) -> datetime:
@@ -105,21 +127,21 @@ def archive_size(members: Sequence[Member], zip64: bool) -> int:
     return overhead + sum(m.size for m in members)
 
 
-def _read(path: Path, opened: list[Any]) -> Iterator[bytes]:
-    # CHUNK-sized reads: stream-zip re-chunks to CHUNK, so whole reads pass through it
-    # without being copied.
+def _read(path: Path, opened: list[Any], chunk_size: int) -> Iterator[bytes]:
+    # Reads of stream-zip's own chunk size pass through its re-chunking without a copy.
     with path.open("rb", buffering=0) as handle:
         opened.append(handle)
-        while chunk := handle.read(CHUNK):
+        while chunk := handle.read(chunk_size):
             yield chunk
 
 
-def _files(members: Sequence[Member], zip64: bool, opened: list[Any]) -> Iterator[MemberFile]:
+def _files(members: Sequence[Member], zip64: bool, opened: list[Any],
+           chunk_size: int) -> Iterator[MemberFile]:
     for m in members:
         if m.crc32 is None:
             raise ValueError(f"{m.name}: CRC-32 unknown (see bundles.with_crcs)")
         data: Iterable[bytes] = (m.data,) if m.data is not None else \
-            _read(m.path, opened) if m.path is not None else ()
+            _read(m.path, opened, chunk_size) if m.path is not None else ()
         yield m.name, m.modified, FILE_MODE, _method(zip64, m.size, m.crc32), data
 
 
@@ -132,8 +154,9 @@ def stream(members: Sequence[Member], zip64: bool, start: int = 0, end: int | No
     again (docs/benchmarks.md measures it). Generation stops at ``end``; closing this
     generator early (a client gone) closes the file being read.
     """
+    use_fast_crc32()
     opened: list[Any] = []
-    zipped = stream_zip(_files(members, zip64, opened), chunk_size=chunk_size)
+    zipped = stream_zip(_files(members, zip64, opened, chunk_size), chunk_size=chunk_size)
     position = 0
     try:
         for chunk in zipped:
