@@ -272,6 +272,16 @@ Run on {today()}; machine: {machine_note()}.
 
 {zip64 or ""}
 
+Where the difference goes: the bundle costs more server CPU per GiB than the same files
+served one by one (column above). stream-zip recomputes each member's CRC-32 as it streams
+it (its integrity check: a file changed on disk stops the stream instead of sending a
+wrong CRC); with zlib's CRC-32 (~3 GiB/s on this machine) that was a third of a core at
+download speed, so kitlib hands stream-zip ISA-L's (`isal`, ~35 GiB/s, same values). The
+rest is stream-zip's generator layers and one worker-thread hop per MiB; the response makes
+two chunks ahead while it sends one. On 2 cores shared with curl, that CPU comes out of
+throughput, and single runs vary by a factor of two either way (see the runs column):
+quote the medians and the ratio, not one run.
+
 Known limitation: a range is served by regenerating the archive from its first byte and
 dropping what precedes the range, because stream-zip checks every member's CRC-32 as it
 streams, so the files before the range are read again (from the page cache when warm).

@@ -201,6 +201,11 @@ async def test_a_kit_bundle_follows_the_kit_order_and_the_kit_tells_its_size(lib
         kit = (await lib.client.get("/api/kits/covid-19-kit", headers=headers)).json()
         assert kit["bundle"] == {"url": "/api/bundles?kit=covid-19-kit",
                                  "size": len(response.content)}
+    # Words and a kit: the kit's files the words find, still in kit order.
+    await drain(lib.settings)  # the index learns the kit
+    both = await lib.client.get("/api/bundles", params={"kit": "covid-19-kit", "q": "guide"})
+    assert [f["resource_id"] for f in manifest(both.content)["files"]] == [
+        i for i in ids if i in await search_ids(lib, {}, q="guide", kit="covid-19-kit")]
     empty = await lib.client.post("/api/kits", headers=lib.staff, json={
         "slug": "staff-kit", "title": "Staff", "items": [library["staff"]["id"]]})
     assert empty.status_code == 201

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,6 +34,8 @@ from kitlib.services import bundle_zip as bz
 from kitlib.services import search as search_svc
 from kitlib.services.stats import csv_cell
 from kitlib.storage import Storage, file_crc32
+
+log = logging.getLogger("kitlib")
 
 FORMAT = "kitlib-bundle-1"  # part of every ETag: a change of layout changes them all
 MAX_FILES = 10_000
@@ -231,6 +234,8 @@ async def with_crcs(bundle: Bundle) -> Bundle:
         except OSError:
             on_disk = -1
         if on_disk != member.size:
+            log.error("bundle member %s (stored file %s) is missing or has %d bytes, not %d",
+                      member.path, entry.file_id, on_disk, member.size)
             raise KitlibError(f"The content of {member.name!r} is missing from storage; "
                               "staff have been told.")
         if member.crc32 is None:
