@@ -151,14 +151,16 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
     curl_seconds([bundle_url], bundle_size)
     cpu = {"files": 0.0, "bundle": 0.0}
     for i in range(args.runs):
-        cpu0 = proc.cpu()
-        singles.append(files_size / MIB / curl_seconds(urls, files_size))
-        cpu1 = proc.cpu()
-        with RssSampler(kitlib.pid) as sampler:
-            bundles.append(bundle_size / MIB / curl_seconds([bundle_url], bundle_size))
-        cpu["files"] += cpu1 - cpu0
-        cpu["bundle"] += proc.cpu() - cpu1
-        peaks.append(sampler.peak)
+        # Which goes first alternates, so drift and the previous transfer hit both alike.
+        for kind in ("files", "bundle") if i % 2 == 0 else ("bundle", "files"):
+            cpu0 = proc.cpu()
+            if kind == "files":
+                singles.append(files_size / MIB / curl_seconds(urls, files_size))
+            else:
+                with RssSampler(kitlib.pid) as sampler:
+                    bundles.append(bundle_size / MIB / curl_seconds([bundle_url], bundle_size))
+                peaks.append(sampler.peak)
+            cpu[kind] += proc.cpu() - cpu0
         print(f"  run {i + 1}: files one by one {singles[-1]:6.0f} MiB/s, bundle "
               f"{bundles[-1]:6.0f} MiB/s, server VmRSS peak {human(sampler.peak)}")
     rss_after = proc.status().get("VmRSS", 0)
@@ -253,10 +255,11 @@ def report(args: argparse.Namespace, files_size: int, bundle_size: int, singles:
                f"--runs {args.runs} --zip64-size {args.zip64_size}")
     update_docs("Bundles", f"""
 `bench/bundle.py` puts {args.files} files of random bytes ({human(files_size)} in all,
-uploaded through the API, in the page cache) in a kit, then downloads, interleaved after
-one warm-up each, the kit's files one after the other (one curl, one kept-alive connection,
-`-o /dev/null`) and the kit's bundle (`GET /api/bundles?kit=…`, one curl). kitlib runs as
-`kitlib serve` (one process); its VmRSS is sampled every 10 ms during the bundles.
+uploaded through the API, in the page cache) in a kit, then downloads, interleaved (which
+goes first alternates) after one warm-up each, the kit's files one after the other (one
+curl, one kept-alive connection, `-o /dev/null`) and the kit's bundle
+(`GET /api/bundles?kit=…`, one curl). kitlib runs as `kitlib serve` (one process); its
+VmRSS is sampled every 10 ms during the bundles.
 
 Run on {today()}; machine: {machine_note()}.
 
