@@ -148,12 +148,13 @@ async def plan(service: search_svc.SearchService, storage: Storage, principal: P
                limit: int = MAX_FILES) -> Bundle:
     """The bundle for this caller and filter; 404 when no file matches, 400 past ``limit``."""
     ids = await resource_ids(service, principal, params, limit)
-    resources = {r.id: r for r in await Resource.filter(id__in=ids)}
+    # Access again: a resource hidden since the ids were chosen must not slip in.
+    resources = {r.id: r for r in await Resource.filter(visible_q(principal), id__in=ids)}
     attachments: dict[int, list[ResourceFile]] = {}
     for row in await ResourceFile.filter(resource_id__in=ids).select_related("file") \
             .order_by("position", "id"):
         attachments.setdefault(row.resource_id, []).append(row)  # type: ignore[attr-defined]
-    rows = [(resources[i], a) for i in ids for a in attachments.get(i, [])]
+    rows = [(resources[i], a) for i in ids if i in resources for a in attachments.get(i, [])]
     if not rows:
         raise NotFound("No file matches these filters.")
     if len(rows) > limit:
