@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote
 
+import anyio
 from anyio import to_thread
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import FileResponse, Response
@@ -27,6 +29,7 @@ from starlette.types import Message, Receive, Scope, Send
 from tortoise import connections
 
 from kitlib import jobs
+from kitlib.errors import RangeNotSatisfiable
 from kitlib.models import DownloadEvent, JobKind, StoredFile
 
 log = logging.getLogger("kitlib")
@@ -254,4 +257,99 @@ def file_response(request_headers: Headers, path: Path, stored: StoredFile | Att
     return TrackedFileResponse(path, headers=headers, media_type=media_type, stat_result=stat,
                                chunk_size=chunk_size, on_complete=on_complete)
 
+
+_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
+
+
+def single_range(request_headers: Headers, etag: str, size: int) -> tuple[int, int] | None:
+    """The one byte range asked for, as (start, end exclusive); None for the whole body.
+
+    RFC 9110 §14.2 lets a server ignore a Range it does not support: several ranges, a
+    malformed header, or an ``If-Range`` that is not this strong ETag get the whole body.
+    """
+    header = request_headers.get("range", "")
+    if_range = request_headers.get("if-range")
+    if not header.startswith("bytes=") or "," in header or \
+            (if_range is not None and if_range.strip() != etag):
+        return None
+    match = _RANGE.fullmatch(header[6:].strip())
+    if match is None or not any(match.groups()):
+        return None
+    first, last = match.groups()
+    if not first:
+        length = int(last)
+        if length == 0 or size == 0:
+            raise _unsatisfiable(size)
+        return max(size - length, 0), size
+    start = int(first)
+    end = int(last) + 1 if last else max(size, start + 1)
+    if end <= start:  # "bytes=9-3" is malformed: ignored
+        return None
+    if start >= size:
+        raise _unsatisfiable(size)
+    return start, min(end, size)
+
+
+def _unsatisfiable(size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(f"This range is outside the {size:,} bytes of the archive.",
+                               headers={"Content-Range": f"bytes */{size}"})
+
+
+class GeneratedResponse(Response):
+    """A body made by a blocking generator, pulled chunk by chunk in worker threads.
+
+    Unlike StreamingResponse it closes the generator (and so its open files) as soon as the
+    client goes away, and it reports a body delivered to its last byte.
+    """
+
+    def __init__(self, body: Callable[[], Generator[bytes, None, None]], *, status_code: int,
+                 headers: dict[str, str], length: int,
+                 on_complete: Callable[[], Awaitable[None]] | None = None) -> None:
+        super().__init__(status_code=status_code, headers=headers)
+        self.make_body = body
+        self.length = length
+        self.on_complete = on_complete
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        if scope["method"] == "HEAD":
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        sent = 0
+        chunks = self.make_body()
+        # Two chunks made ahead: a worker thread reads and checks the next MiB while the
+        # event loop sends this one (bench/bundle.py), and memory stays at a few MiB.
+        ready, queue = anyio.create_memory_object_stream[bytes](max_buffer_size=2)
+        try:
+            async with anyio.create_task_group() as group:
+                async def make() -> None:
+                    async with ready:
+                        while (chunk := await to_thread.run_sync(next, chunks, None)) is not None:
+                            await ready.send(chunk)
+
+                async def watch() -> None:
+                    # uvicorn drops writes to a closed connection silently: only this
+                    # message tells that nobody reads what a 5 GiB bundle would still make.
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    group.cancel_scope.cancel()
+
+                group.start_soon(make)
+                group.start_soon(watch)
+                async with queue:
+                    async for chunk in queue:
+                        await send({"type": "http.response.body", "body": chunk,
+                                    "more_body": True})
+                        sent += len(chunk)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                group.cancel_scope.cancel()
+        finally:
+            # After the task group: no thread is inside the generator any more.
+            chunks.close()
+        if sent == self.length and self.on_complete is not None:
+            try:
+                await self.on_complete()
+            except Exception:  # the bytes are delivered; a lost statistic must not fail them
+                log.exception("could not record a download")
 

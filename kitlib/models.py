@@ -97,6 +97,9 @@ class StoredFile(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     # Seconds, for audio and video (ffprobe at ingest); None for everything else.
     duration = fields.FloatField(null=True)
+    # CRC-32 of the content, which a stored ZIP member declares before its bytes; None for
+    # rows older than migration 0007 (filled on their first bundle, services/bundles.py).
+    crc32 = fields.BigIntField(null=True)
 
     class Meta:
         table = "stored_file"

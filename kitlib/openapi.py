@@ -138,7 +138,11 @@ SCHEMAS: dict[str, Any] = {
             "properties": {"id": {"type": "integer"}, "slug": _STR, "title": _STR,
                            "description": _STR, "item_count": {"type": "integer"}, "url": _STR,
                            "updated_at": _STR,
-                           "items": {"type": "array", "items": _ref("KitItem")}}},
+                           "items": {"type": "array", "items": _ref("KitItem")},
+                           "bundle": {"oneOf": [{"type": "null"}, {
+                               "type": "object", "required": ["url", "size"],
+                               "description": "The whole kit as one ZIP, for this caller",
+                               "properties": {"url": _STR, "size": {"type": "integer"}}}]}}},
     "KitInput": {"type": "object", "additionalProperties": False,
                  "properties": {"slug": _STR, "title": _STR, "description": _STR,
                                 "items": {"type": "array", "items": {"oneOf": [
@@ -324,6 +328,22 @@ def openapi_document() -> dict[str, Any]:
                            *_PAGING],
             "responses": {"200": _json(_ref("SearchResults"), "A page of hits"),
                           **_errors(400, 401),
+                          "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
+        "/api/bundles": {"get": {
+            "summary": "One ZIP of every file matching the search filters that the caller may "
+                       "open, with manifest.csv and manifest.json; files stored, not deflated, "
+                       "in kit order for one kit, else by date; resumable (Range, If-Range)",
+            "parameters": [*_search_filters(),
+                           {"name": "from", "in": "query", "schema": {"type": "string",
+                                                                      "format": "date"}},
+                           {"name": "to", "in": "query", "schema": {"type": "string",
+                                                                    "format": "date"}}],
+            "responses": {"200": {"description": "The archive (Content-Length, strong ETag)",
+                                  "content": {"application/zip": {
+                                      "schema": {"type": "string", "format": "binary"}}}},
+                          "206": {"description": "One byte range of the archive"},
+                          "304": {"description": "Not modified (If-None-Match)"},
+                          **_errors(400, 401, 404, 416),
                           "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/suggest": {"get": {
             "summary": "Autocomplete: titles and words from what the caller may see",

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from kitlib.views import (
     attendees,
+    bundles,
     collections,
     feeds,
     files,
@@ -42,6 +43,7 @@ routes = [
     Route("/api/resources/{resource_id}/file", resources.put_file, methods=["PUT"]),
     Route("/api/search", search.search, methods=["GET"]),
     Route("/api/suggest", search.suggest, methods=["GET"]),
+    Route("/api/bundles", bundles.bundle, methods=["GET"]),
     Route("/api/stats", stats.stats, methods=["GET"]),
     Route("/api/feed-token", feeds.create_token, methods=["POST"]),
     Route("/api/feed-token", feeds.delete_token, methods=["DELETE"]),

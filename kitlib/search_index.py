@@ -269,6 +269,17 @@ class Searcher:
             stored = view.searcher.stored_fields
             return [(int(stored(d)["id"]), score) for d, score in top]
 
+    def matching_ids(self, text: str, *, access: Access, filters: Filters | None = None,
+                     limit: int) -> tuple[int, list[int]]:
+        """How many documents match, and the ids of at most ``limit`` of them (unordered):
+        every page of a search at once, for bundles."""
+        with self._lock:
+            view = self._current()
+            _, _, matched, _ = self._match(view, text, access, filters or Filters())
+            stored = view.searcher.stored_fields
+            ids = [int(stored(d)["id"]) for d in docnums(matched)[:limit]]
+            return matched.bit_count(), ids
+
     def search(
         self,
         text: str,

@@ -26,17 +26,19 @@ WEBINAR_PARTS = ("recording", "slides", "transcript")
 
 # -- kits ------------------------------------------------------------------------------------
 
-def _items(value: Any) -> list[tuple[int, str]]:
+def _items(value: Any) -> list[tuple[int, str | None]]:
+    """(resource id, note) in kit order; the note is None for a bare id, which keeps the
+    item's note (reordering by ids must not erase what staff wrote)."""
     if not isinstance(value, list):
         raise InvalidField("items", "must be a list of resource ids or {resource, note} objects")
-    items: list[tuple[int, str]] = []
+    items: list[tuple[int, str | None]] = []
     for entry in value:
         if isinstance(entry, dict):
             v.reject_unknown(entry, {"resource", "note"})
             rid = v.optional_id("items", entry.get("resource"))
             note = v.long_text("items", entry.get("note"), max_length=2000)
         else:
-            rid, note = v.optional_id("items", entry), ""
+            rid, note = v.optional_id("items", entry), None
         if rid is None:
             raise InvalidField("items", "every item needs a resource id")
         if rid in {i for i, _ in items}:
@@ -47,16 +49,19 @@ def _items(value: Any) -> list[tuple[int, str]]:
     return items
 
 
-async def _set_items(kit: Kit, items: list[tuple[int, str]]) -> None:
+async def _set_items(kit: Kit, items: list[tuple[int, str | None]]) -> None:
     ids = [rid for rid, _ in items]
     found = {int(row["id"]) for row in await Resource.filter(id__in=ids).values("id")}
     missing = [rid for rid in ids if rid not in found]
     if missing:
         raise InvalidField("items", f"no resource with id {missing[0]}")
-    before = await _item_ids(kit)
+    notes = {int(r["resource_id"]): str(r["note"])
+             for r in await KitItem.filter(kit=kit).values("resource_id", "note")}
+    before = list(notes)
     await KitItem.filter(kit=kit).delete()
     for position, (rid, note) in enumerate(items):
-        await KitItem.create(kit=kit, resource_id=rid, position=position, note=note)
+        await KitItem.create(kit=kit, resource_id=rid, position=position,
+                             note=notes.get(rid, "") if note is None else note)
     # Kit membership is a search facet: re-index whatever joined or left.
     await enqueue(JobKind.INDEX, set(before) ^ set(ids))
 

@@ -163,11 +163,15 @@ async def stored_file_for(upload: Upload) -> StoredFile:
     media_type = media_type_for(upload.blob, upload.filename)
     existing = await StoredFile.get_or_none(sha256=upload.blob.sha256)
     if existing is not None:
+        if existing.crc32 is None:
+            existing.crc32 = upload.blob.crc32
+            await StoredFile.filter(id=existing.id).update(crc32=upload.blob.crc32)
         return existing
     try:
         return await StoredFile.create(
             sha256=upload.blob.sha256, size=upload.blob.size, media_type=media_type,
-            original_filename=upload.filename, storage_key=upload.blob.key)
+            original_filename=upload.filename, storage_key=upload.blob.key,
+            crc32=upload.blob.crc32)
     except IntegrityError:
         # Another request stored the same bytes a moment ago: share its row.
         return await StoredFile.get(sha256=upload.blob.sha256)

@@ -242,6 +242,26 @@ def _search_sync(searcher: si.Searcher, *, params: Params, access: si.Access) ->
         return searcher.search(_plain(params.q), **kwargs)
 
 
+async def matching_ids(service: SearchService, principal: Principal, params: Params,
+                       limit: int) -> tuple[int, list[int]]:
+    """How many resources match the query and filters, and at most ``limit`` of their ids
+    (unordered, not yet checked against the database)."""
+    access = await access_for(principal, params)
+
+    def run(searcher: si.Searcher) -> tuple[int, list[int]]:
+        kwargs: dict[str, Any] = {"access": access, "filters": _filters(params), "limit": limit}
+        try:
+            return searcher.matching_ids(params.q, **kwargs)
+        except si.SearchIndexError:
+            raise
+        except Exception:  # as in _search_sync: a query the parser chokes on is plain words
+            log.warning("search for %r failed; retrying as plain words", params.q, exc_info=True)
+            return searcher.matching_ids(_plain(params.q), **kwargs)
+
+    found: tuple[int, list[int]] = await service.run(run)
+    return found
+
+
 def _hit_json(hit: si.Hit, resource: Resource, media_url: str | None) -> dict[str, Any]:
     return {
         "id": resource.id, "title": resource.title, "title_html": hit.title_html,

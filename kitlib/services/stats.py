@@ -104,6 +104,7 @@ async def stats(query: StatsQuery) -> dict[str, Any]:
 
 
 def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
     # A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula: a title
     # such as "=HYPERLINK(…)" must arrive as text (OWASP "CSV injection").
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):

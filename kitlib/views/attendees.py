@@ -17,7 +17,7 @@ from kitlib.models import Attendee, Resource, ResourceFile, Webinar
 from kitlib.services import attendees as svc
 from kitlib.services import kits
 from kitlib.views.common import json_body, path_int, settings_of, staff
-from kitlib.views.pages import render
+from kitlib.views.render import render
 
 _CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/octet-stream",
               "application/vnd.ms-excel", "text/comma-separated-values"}

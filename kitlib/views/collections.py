@@ -7,9 +7,11 @@ from starlette.responses import JSONResponse, Response
 
 from kitlib.auth import resolve_principal
 from kitlib.models import Kit, Webinar
+from kitlib.services import bundles
 from kitlib.services import kits as svc
 from kitlib.services.validation import page_params
-from kitlib.views.common import json_body, path_int, staff
+from kitlib.views.common import json_body, path_int, staff, storage_of
+from kitlib.views.search import service_of
 
 
 async def list_kits(request: Request) -> Response:
@@ -22,7 +24,10 @@ async def list_kits(request: Request) -> Response:
 async def get_kit(request: Request) -> Response:
     principal = await resolve_principal(request)
     kit = await svc.get_kit(request.path_params["slug"])
-    return JSONResponse(await svc.kit_json(kit, principal))
+    data = await svc.kit_json(kit, principal)
+    data["bundle"] = await bundles.kit_bundle(service_of(request), storage_of(request), principal,
+                                              kit, str(request.base_url).rstrip("/"))
+    return JSONResponse(data)
 
 
 async def create_kit(request: Request) -> Response:

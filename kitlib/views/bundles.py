@@ -1,0 +1,73 @@
+"""GET /api/bundles: one ZIP of every file a search filter matches, resumable."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import UTC
+from email.utils import format_datetime
+from functools import partial
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kitlib.auth import resolve_principal
+from kitlib.downloads import (
+    DownloadRecorder,
+    GeneratedResponse,
+    content_disposition,
+    not_modified,
+    single_range,
+)
+from kitlib.models import DownloadEvent
+from kitlib.services import bundle_zip as bz
+from kitlib.services import bundles as svc
+from kitlib.services import search as search_svc
+from kitlib.views.common import settings_of, storage_of
+from kitlib.views.search import service_of
+
+
+async def bundle(request: Request) -> Response:
+    principal = await resolve_principal(request)
+    params = await search_svc.parse_params(request.query_params)
+    base = str(request.base_url).rstrip("/")
+    planned = await svc.plan(service_of(request), storage_of(request), principal, params, base)
+    headers = {
+        "ETag": planned.etag,
+        "Last-Modified": format_datetime(planned.modified.astimezone(UTC), usegmt=True),
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=0, must-revalidate",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if "if-none-match" in request.headers and \
+            not_modified(request.headers, planned.etag, planned.modified):
+        return Response(status_code=304, headers=headers)
+    wanted = single_range(request.headers, planned.etag, planned.size)
+    planned = await svc.with_crcs(planned)
+    headers["Content-Disposition"] = content_disposition(planned.filename, inline=False)
+    headers["Content-Type"] = "application/zip"
+    chunk_size = settings_of(request).download_chunk_size
+    if wanted is not None:
+        start, end = wanted
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{planned.size}"
+        headers["Content-Length"] = str(end - start)
+        # A range records nothing: like a player seeking, a resumed transfer is no download.
+        return GeneratedResponse(partial(_body, planned, start, end, chunk_size),
+                                 status_code=206, headers=headers, length=end - start)
+    headers["Content-Length"] = str(planned.size)
+    user_id = principal.user.id if principal.user else None
+    recorder: DownloadRecorder = request.app.state.downloads
+
+    async def record() -> None:
+        for entry in planned.files:
+            recorder.record(DownloadEvent(user_id=user_id, resource_id=entry.resource_id,
+                                          file_id=entry.file_id, bytes=entry.size,
+                                          complete=True))
+
+    return GeneratedResponse(partial(_body, planned, 0, planned.size, chunk_size),
+                             status_code=200, headers=headers, length=planned.size,
+                             on_complete=record)
+
+
+def _body(planned: svc.Bundle, start: int, end: int,
+          chunk_size: int) -> Generator[bytes, None, None]:
+    return bz.stream(planned.members, planned.zip64, start, end, chunk_size)
