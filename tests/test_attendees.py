@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -365,3 +366,26 @@ async def test_staff_see_who_used_their_link_and_export_it(lib, two_webinars):
     bad = await lib.client.get(f"/api/webinars/{a['webinar']}/usage",
                                params={"format": "xls"}, headers=lib.staff)
     assert bad.status_code == 400
+
+
+async def test_an_attendee_bundle_holds_their_webinar_only_and_counts_as_one_download(
+        lib, two_webinars):
+    a = two_webinars["A"]
+    headers = {"Authorization": f"Bearer {token_of(a['link'])}"}
+    everything = await lib.client.get("/api/bundles", params={"q": "pandémie"}, headers=headers)
+    assert everything.status_code == 200, everything.text
+    with zipfile.ZipFile(io.BytesIO(everything.content)) as archive:
+        names = sorted(n for n in archive.namelist() if not n.startswith("manifest."))
+    assert names == ["doc.pdf", "slides-A.pdf", "webinaire-A.pdf"]  # public guide, A's parts
+    assert (await Attendee.get(id=a["attendee"])).downloads_used == 1
+    url = f"/api/webinars/{a['webinar']}/attendees/{a['attendee']}"
+    await lib.client.patch(url, headers=lib.staff, json={"download_limit": 1})
+    refused = await lib.client.get("/api/bundles", params={"webinar": a["webinar"]},
+                                   headers=headers)
+    assert refused.status_code == 403 and "download limit (1)" in refused.text
+    await lib.app.state.downloads.flush(final=True)
+    usage = (await lib.client.get(f"/api/webinars/{a['webinar']}/usage",
+                                  headers=lib.staff)).json()
+    anne = next(p for p in usage["attendees"] if p["id"] == a["attendee"])
+    assert sorted(f["filename"] for f in anne["fetched"]) == ["doc.pdf", "slides-A.pdf",
+                                                             "webinaire-A.pdf"]

@@ -19,6 +19,7 @@ from kitlib.downloads import (
     single_range,
 )
 from kitlib.models import DownloadEvent
+from kitlib.services import attendees
 from kitlib.services import bundle_zip as bz
 from kitlib.services import bundles as svc
 from kitlib.services import search as search_svc
@@ -54,14 +55,19 @@ async def bundle(request: Request) -> Response:
         return GeneratedResponse(partial(_body, planned, start, end, chunk_size),
                                  status_code=206, headers=headers, length=end - start)
     headers["Content-Length"] = str(planned.size)
+    if principal.attendee_id is not None and request.method == "GET" and any(
+            entry.resource_id in principal.granted_resource_ids for entry in planned.files):
+        # A whole bundle holding the attendee's webinar files is one download of their link.
+        await attendees.use_download(principal.attendee_id)
     user_id = principal.user.id if principal.user else None
+    attendee_id = principal.attendee_id
     recorder: DownloadRecorder = request.app.state.downloads
 
     async def record() -> None:
         for entry in planned.files:
-            recorder.record(DownloadEvent(user_id=user_id, resource_id=entry.resource_id,
-                                          file_id=entry.file_id, bytes=entry.size,
-                                          complete=True))
+            recorder.record(DownloadEvent(user_id=user_id, attendee_id=attendee_id,
+                                          resource_id=entry.resource_id, file_id=entry.file_id,
+                                          bytes=entry.size, complete=True))
 
     return GeneratedResponse(partial(_body, planned, 0, planned.size, chunk_size),
                              status_code=200, headers=headers, length=planned.size,
