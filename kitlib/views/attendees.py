@@ -123,8 +123,7 @@ async def landing(request: Request) -> Response:
                           "filename": row.filename, "size": row.file.size,
                           "media_type": row.file.media_type})
         parts.append({"part": part, "title": resource.title, "files": files})
-    response = render(request, "attend.html", webinar=webinar, attendee=attendee, parts=parts,
-                      chapters=webinar.chapters)
+    response = render(request, "attend.html", webinar=webinar, attendee=attendee, parts=parts)
     remaining = int(attendee.expires_at.timestamp() - time.time())
     response.set_cookie(links.ATTENDEE_COOKIE, token, max_age=max(remaining, 60), httponly=True,
                         samesite="lax", secure=settings.secure_cookies, path="/")

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.expressions import Q
 
-from kitlib.auth import resolve_principal
+from kitlib import links
+from kitlib.auth import Principal, resolve_principal
 from kitlib.errors import IndexRebuilding, NotFound
-from kitlib.models import Resource, Webinar
+from kitlib.models import Attendee, Resource, Webinar
 from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
 from kitlib.services import search as search_svc
 from kitlib.services.captions import webvtt
-from kitlib.views.common import path_int
+from kitlib.views.common import path_int, settings_of
 from kitlib.views.render import render
 from kitlib.views.search import service_of
 
@@ -76,12 +78,31 @@ async def webinar_page(request: Request) -> Response:
     principal = await resolve_principal(request)
     webinar = await kit_svc.get_webinar(path_int(request, "webinar_id"))
     data = await kit_svc.webinar_json(webinar, principal)
+    await _grant_media(request, principal, data)
     files = (data["recording"] or {}).get("files") or []
     media = next((f for f in files if f["media_type"].startswith(("video/", "audio/"))), None)
     cues = await _cues(data)
     return render(request, "webinar.html", webinar=data, media=media, cues=cues,
                   start=_start_at(request),
                   kit=await kit_svc.get_kit(data["kit"]) if data["kit"] else None)
+
+
+async def _grant_media(request: Request, principal: Principal, data: dict[str, Any]) -> None:
+    """An attendee's media URLs carry a signed grant (``<video>`` sends no header, and a
+    browser that keeps no cookie still plays): see kitlib/links.py."""
+    if principal.attendee_id is None:
+        return
+    attendee = await Attendee.get_or_none(id=principal.attendee_id)
+    if attendee is None:
+        return
+    secret = settings_of(request).secret_key
+    for part in links.WEBINAR_PARTS:
+        resource = data.get(part)
+        if not resource or resource["visibility"] in principal.visibilities:
+            continue
+        for file in resource.get("files") or []:
+            grant = links.media_grant(secret, attendee, int(file["id"]))
+            file["url"] = f"{file['url']}?{links.GRANT_PARAM}={quote(grant)}"
 
 
 async def webinar_captions(request: Request) -> Response:
