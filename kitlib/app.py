@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kitlib import i18n
+from kitlib import i18n, logredact
 from kitlib.db import close_db, open_db
 from kitlib.downloads import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
@@ -79,6 +79,7 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logredact.install()  # after the server configured its loggers
         storage.ensure()
         if swept := storage.sweep():
             log.warning("removed %d temporary files left by interrupted uploads", swept)

@@ -116,7 +116,8 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # No background search worker: tests drain the job queue themselves (kitlib.jobs.drain).
     return Settings.for_root(tmp_path, database_url=database_url,
-                             max_upload_size=50 * 1024 * 1024, search_worker=False)
+                             max_upload_size=50 * 1024 * 1024, search_worker=False,
+                             log_level="warning")
 
 
 @dataclass
@@ -186,7 +187,7 @@ def server_env(settings: Settings) -> dict[str, str]:
                 "KITLIB_MAX_UPLOAD_SIZE": str(settings.max_upload_size),
                 "KITLIB_BODY_IDLE_TIMEOUT": str(settings.body_idle_timeout),
                 "KITLIB_SEARCH_WORKER": "true" if settings.search_worker else "false",
-                "KITLIB_LOG_LEVEL": "warning"})
+                "KITLIB_LOG_LEVEL": settings.log_level})
     return env
 
 
