@@ -166,7 +166,12 @@ def token_create(ctx: click.Context, email: str, name: str) -> None:
             owner = await User.get_or_none(email=email.strip().lower())
             if owner is None:
                 raise click.UsageError(f"no user with the email {email!r}")
-            return await create_token(owner, name)
+            from kitlib.services.resources import audit
+
+            secret = await create_token(owner, name)
+            # Who ran the command is the shell's business; the log says whose token it is.
+            await audit(None, "token.create", "user", owner.id, name=name, prefix=secret[:10])
+            return secret
 
     click.echo(_run(run()))
 

@@ -17,6 +17,7 @@ from kitlib.auth import (
 from kitlib.errors import Unauthorized
 from kitlib.services import feeds as svc
 from kitlib.services import search as search_svc
+from kitlib.services.resources import audit
 from kitlib.views.search import service_of
 
 
@@ -47,6 +48,7 @@ async def create_token(request: Request) -> Response:
         raise Unauthorized("Sign in to get a personal feed.")
     check_csrf(request, principal)
     token = await create_feed_token(principal.user)
+    await audit(principal.user, "feed_token.create", "user", principal.user.id)
     return JSONResponse({"token": token, "url": f"/feeds/resources.atom?token={token}"},
                         status_code=201, headers={"Cache-Control": "no-store"})
 
@@ -57,4 +59,5 @@ async def delete_token(request: Request) -> Response:
         raise Unauthorized("Sign in to manage your personal feed.")
     check_csrf(request, principal)
     await revoke_feed_tokens(principal.user)
+    await audit(principal.user, "feed_token.revoke", "user", principal.user.id)
     return Response(status_code=204)
