@@ -31,7 +31,7 @@ install: system-deps $(STAMP) $(MO) $(AXE)
 # After changing a visible string: extract, then merge into the French catalogue to translate.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o kitlib/locale/messages.pot --no-location --no-wrap \
-	  --sort-output --project kitlib -k gettext_for:2 .
+	  --sort-output --project kitlib -k gettext_for:2 -k N_ .
 	$(BIN)/pybabel update -i kitlib/locale/messages.pot -d kitlib/locale -D messages --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 screenshots: install

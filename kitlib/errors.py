@@ -27,6 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from kitlib.i18n import gettext_for
+
 log = logging.getLogger("kitlib")
 
 
@@ -148,6 +150,7 @@ def error_response(request: Request, status: int, code: str, message: str,
         return JSONResponse(body, status_code=status, headers=headers)
     templates = request.app.state.templates
     principal = getattr(request.state, "principal", None)
+    message = gettext_for(request, message)  # the page's language, when the catalogue has it
     # The header's forms (language, sign-out) still work from an error page.
     page = templates.get_template("error.html").render(
         request=request, status=status, code=code, message=message,

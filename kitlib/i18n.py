@@ -80,6 +80,12 @@ def language_of(request: Request) -> str:
     return language
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where no request is at hand (an error raised deep
+    down); the error page translates it when it is shown."""
+    return message
+
+
 def gettext_for(request: Request | None, message: str) -> str:
     """``message`` in the request's language (Python code: flash messages, titles)."""
     language = language_of(request) if request is not None else DEFAULT_LANGUAGE

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSerializer
 
 from kitlib.errors import Forbidden
+from kitlib.i18n import N_
 from kitlib.models import Attendee, Webinar
 
 ATTENDEE_PREFIX = "ka_"
@@ -30,10 +31,16 @@ WEBINAR_PARTS = ("recording", "slides", "transcript")
 # recording must not cost a database write per range request.
 _TOUCH_EVERY = timedelta(minutes=1)
 
-_NOT_VALID = ("This access link is not valid: it may have been mistyped or altered. Use the "
-              "link exactly as you received it, or ask the organisers for a new one.")
-_WITHDRAWN = "This access link has been replaced or withdrawn; ask the organisers for a new one."
-_REVOKED = "This access link has been revoked by the organisers."
+# Marked for the catalogue: the error page shows them in the reader's language.
+_NOT_VALID = N_("This access link is not valid: it may have been mistyped or altered. Use the "
+                "link exactly as you received it, or ask the organisers for a new one.")
+_WITHDRAWN = N_("This access link has been replaced or withdrawn; ask the organisers for a "
+                "new one.")
+_REVOKED = N_("This access link has been revoked by the organisers.")
+_EXPIRED = N_("This access link has expired; ask the organisers for a new one.")
+_GRANT_INVALID = N_("This media link is not valid.")
+_GRANT_EXPIRED = N_("This media link has expired: reload the page you came from.")
+_GRANT_OTHER = N_("This media link is for another file.")
 
 
 def _link_serializer(secret: str) -> URLSafeSerializer:
@@ -50,11 +57,6 @@ def attendee_token(secret: str, attendee: Attendee) -> str:
     return ATTENDEE_PREFIX + str(_link_serializer(secret).dumps(payload))
 
 
-def _expired_message(moment: datetime) -> str:
-    return (f"This access link expired on {moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC; ask the "
-            "organisers for a new one.")
-
-
 async def attendee_for_token(secret: str, token: str) -> Attendee:
     """The attendee a personal link names, or Forbidden saying why it cannot be used."""
     if not token.startswith(ATTENDEE_PREFIX) or len(token) > 500:
@@ -69,7 +71,7 @@ async def attendee_for_token(secret: str, token: str) -> Attendee:
     attendee_id, webinar_id, version, expires = payload
     now = datetime.now(UTC)
     if expires <= now.timestamp():
-        raise Forbidden(_expired_message(datetime.fromtimestamp(expires, UTC)))
+        raise Forbidden(_EXPIRED)
     attendee = await Attendee.get_or_none(id=attendee_id, webinar_id=webinar_id)
     if attendee is None or attendee.link_version != version:
         raise Forbidden(_WITHDRAWN)
@@ -80,7 +82,7 @@ async def _usable(attendee: Attendee, now: datetime) -> Attendee:
     if attendee.revoked_at is not None:
         raise Forbidden(_REVOKED)
     if attendee.expires_at <= now:
-        raise Forbidden(_expired_message(attendee.expires_at))
+        raise Forbidden(_EXPIRED)
     if attendee.last_used_at is None or now - attendee.last_used_at > _TOUCH_EVERY:
         changes = {"last_used_at": now}
         if attendee.first_used_at is None:
@@ -100,19 +102,19 @@ async def attendee_for_grant(secret: str, grant: str, attachment_id: int,
                              max_age: int) -> Attendee:
     """The attendee a media grant names, if it is for this file and still good."""
     if len(grant) > 300:
-        raise Forbidden("This media link is not valid.")
+        raise Forbidden(_GRANT_INVALID)
     try:
         value = _grant_signer(secret).unsign(grant, max_age=max_age).decode()
     except SignatureExpired:
-        raise Forbidden("This media link has expired: reload the page you came from.") from None
+        raise Forbidden(_GRANT_EXPIRED) from None
     except (BadData, UnicodeDecodeError):
-        raise Forbidden("This media link is not valid.") from None
+        raise Forbidden(_GRANT_INVALID) from None
     parts = value.split(".")
     if len(parts) != 3 or not all(p.isdigit() and len(p) <= 12 for p in parts):
-        raise Forbidden("This media link is not valid.")
+        raise Forbidden(_GRANT_INVALID)
     attendee_id, version, file_id = (int(p) for p in parts)
     if file_id != attachment_id:
-        raise Forbidden("This media link is for another file.")
+        raise Forbidden(_GRANT_OTHER)
     attendee = await Attendee.get_or_none(id=attendee_id)
     if attendee is None or attendee.link_version != version:
         raise Forbidden(_WITHDRAWN)
