@@ -165,11 +165,11 @@ class Searcher:
         target = str(link.readlink()) if link.is_symlink() else ""
         if self._view is None or target != self._target:
             # A rebuild swapped the folder: generations restart, so reopen (~130 ms).
-            ix, name = open_current(self._path)
+            ix, name, searcher = self._open(link, target)
             if self._view is not None:
                 self._view.searcher.close()
             self._ix, self._target = ix, name
-            self._view = IndexView(ix.searcher(weighting=weighting()), self._cache)
+            self._view = IndexView(searcher, self._cache)
         elif not self._view.searcher.up_to_date():
             # Not searcher.refresh(): it reuses a segment's reader by segment id and so misses
             # deletions committed into that segment since (a deleted resource kept showing).
@@ -177,6 +177,20 @@ class Searcher:
             self._view = IndexView(self._ix.searcher(weighting=weighting()), self._cache)
             old.close()
         return self._view
+
+    def _open(self, link: Path, target: str) -> tuple[Any, str, Any]:
+        """Open the build the link names. Rebuilds in quick succession may swap it and
+        remove the folder between reading the link and opening it: then read it again."""
+        for _attempt in range(5):
+            try:
+                ix, name = open_current(self._path)
+                return ix, name, ix.searcher(weighting=weighting())
+            except Exception:
+                now = str(link.readlink()) if link.is_symlink() else ""
+                if now == target:
+                    raise  # the folder it names is really unreadable
+                target = now
+        raise IndexBusy("the index was swapped five times while it was being opened")
 
     def _visible(self, view: IndexView, access: Access, filters: Filters) -> int:
         if access.everything and not access.deny_ids and filters == Filters():
