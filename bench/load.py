@@ -205,8 +205,12 @@ def make_corpus(folder: Path, documents: int, recording_seconds: int) -> None:
 def api(kitlib: Kitlib, method: str, path: str, body: Any | None = None,
         token: str | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{kitlib.base}{path}", data=data, method=method, headers={
-        "Authorization": f"Bearer {token or kitlib.token}", "Content-Type": "application/json"})
+    """The JSON answer, as staff (``token`` None), as ``token``'s user, or anonymous ("")."""
+    headers = {"Content-Type": "application/json"}
+    if token != "":
+        headers["Authorization"] = f"Bearer {token or kitlib.token}"
+    req = urllib.request.Request(f"{kitlib.base}{path}", data=data, method=method,
+                                 headers=headers)
     with urllib.request.urlopen(req, timeout=120) as response:
         return json.loads(response.read() or b"null")
 
@@ -289,7 +293,9 @@ def build_library(bench: Bench, args: argparse.Namespace) -> Library:
     ranges = [line(file["url"], size=RANGE, whole=library.recording_size)]
     bundles: list[str] = []
     for slug in ("covid-19-kit", "load-kit"):
-        kit = api(kitlib, "GET", f"/api/kits/{slug}")
+        # A bundle holds what its caller may open: ranges are asked anonymously, so their
+        # bounds come from the size an anonymous caller is told.
+        kit = api(kitlib, "GET", f"/api/kits/{slug}", token="")
         url, size = kit["bundle"]["url"], int(kit["bundle"]["size"])
         bundles += [line(url), line(url, auth=True),
                     line(url, size=min(BUNDLE_RANGE, size // 2), whole=size)]
@@ -305,10 +311,10 @@ def check_entries(library: Library) -> None:
     """Every URL once, as wrk will ask it: a broken set-up fails here, not as load errors."""
     for kind, lines in library.entries.items():
         for entry in lines:
-            path, auth, size, _ = entry.split("\t")
+            path, auth, size, whole = entry.split("\t")
             headers = {"Authorization": f"Bearer {library.member_token}"} if auth == "1" else {}
-            if int(size):
-                headers["Range"] = f"bytes=0-{int(size) - 1}"
+            if int(size):  # the last range wrk may ask
+                headers["Range"] = f"bytes={int(whole) - int(size)}-{int(whole) - 1}"
             req = urllib.request.Request(f"{library.kitlib.base}{path}", headers=headers)
             try:
                 with urllib.request.urlopen(req, timeout=60) as response:
@@ -352,6 +358,17 @@ class RssLog:
         self.samples.append((time.monotonic() - self.t0, self.rss()))
 
 
+def run_delay(pids: list[int]) -> float:
+    """Seconds the server's event-loop threads spent runnable but waiting for a core."""
+    total = 0
+    for pid in pids:
+        try:  # the main thread's line: run time, run delay, time slices (ns)
+            total += int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
 def split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
@@ -362,7 +379,7 @@ def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
     script = bench.root / "load.lua"
     script.write_text(WRK_SCRIPT)
     procs: dict[str, subprocess.Popen[str]] = {}
-    server_cpu0 = cpu_of(kitlib.pids())
+    server_cpu0, waited0 = cpu_of(kitlib.pids()), run_delay(kitlib.pids())
     with RssLog(kitlib, args.sample) as rss:
         for kind, connections in zip(args.types, split(args.connections, len(args.types)),
                                      strict=True):
@@ -376,6 +393,7 @@ def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
         outputs = {kind: proc.communicate(timeout=args.duration + 120)[0]
                    for kind, proc in procs.items()}
     server_cpu = cpu_of(kitlib.pids()) - server_cpu0
+    waited = run_delay(kitlib.pids()) - waited0
     result: dict[str, Any] = {"run": number, "workers": args.workers, "types": {}}
     for kind, connections in zip(args.types, split(args.connections, len(args.types)),
                                  strict=True):
@@ -398,6 +416,7 @@ def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
     result["rss_peak"] = max(s for _, s in rss.samples)
     result["rss_samples"] = [[round(t, 1), s] for t, s in rss.samples]
     result["server_cpu_pct"] = 100 * server_cpu / args.duration
+    result["server_wait_pct"] = 100 * waited / args.duration
     result["errors"] = sum(t["errors"] for t in result["types"].values())
     return result
 
@@ -475,7 +494,8 @@ def run(bench: Bench, args: argparse.Namespace, wrk: str) -> int:
         print(run_table(result))
         print(f"server RSS {human(result['rss_start'])} at start, {human(result['rss_end'])} "
               f"at end, peak {human(result['rss_peak'])}; server CPU "
-              f"{result['server_cpu_pct']:.0f}% of one core")
+              f"{result['server_cpu_pct']:.0f}% of one core, event loop runnable but waiting "
+              f"for a core {result['server_wait_pct']:.0f}% of the time")
         print("JSON " + json.dumps(result))
     problems = log_problems(library.kitlib)
     errors = sum(r["errors"] for r in results)
@@ -497,10 +517,12 @@ def write_docs(args: argparse.Namespace, results: list[dict[str, Any]], text: st
                f"--documents {args.documents}")
     memory = "; ".join(
         f"run {r['run']}: {human(r['rss_start'])} → {human(r['rss_end'])} "
-        f"(peak {human(r['rss_peak'])}), server CPU {r['server_cpu_pct']:.0f}% of one core"
+        f"(peak {human(r['rss_peak'])}), server CPU {r['server_cpu_pct']:.0f}% of one core "
+        f"(its event loop runnable but waiting for a core {r['server_wait_pct']:.0f}% of the time)"
         for r in results)
     runs = "\n\n".join(f"Run {r['run']}:\n\n{run_table(r)}" for r in results)
-    update_docs(HEADING, f"""
+    heading = HEADING if args.workers == 1 else f"{HEADING}, {args.workers} server processes"
+    update_docs(heading, f"""
 `bench/load.py` starts `kitlib serve --workers {args.workers}` on a library made of the demo,
 {args.documents} generated Markdown documents (French and English, a quarter for members
 only, imported with `kitlib import`), a {args.recording_seconds} s H.264 recording made with
@@ -526,6 +548,13 @@ Medians of {len(results)} run(s) (errors: the sum):
 {text}
 
 Server RSS: {memory}. Server log: {len(problems)} error lines.
+
+How to read it: wrk keeps every connection busy (a client asks again as soon as it has its
+answer), so a type's latency is about its clients divided by its throughput: with all
+types at once the p50s show how the server shares its cores between types, not how long one
+request takes on an idle server. The event loop's time "runnable but waiting for a core" is
+time the machine did not give it (wrk, the search worker's threads and anything else
+running on these 2 cores).
 
 {runs}
 """)
