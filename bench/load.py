@@ -43,6 +43,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -277,7 +278,7 @@ def build_library(bench: Bench, args: argparse.Namespace) -> Library:
 
     search: list[str] = []
     for i, query in enumerate(QUERIES):
-        q = urllib.request.quote(query)
+        q = quote(query)
         facet = ("", "&language=fr", "&language=en", "&kind=document", "&tag=covid-19")[i % 5]
         search += [line(f"/api/search?q={q}{facet}", auth=i % 3 == 0),
                    line(f"/search?q={q}{facet}", auth=i % 3 == 1)]
@@ -498,7 +499,7 @@ def run(bench: Bench, args: argparse.Namespace, wrk: str) -> int:
               f"for a core {result['server_wait_pct']:.0f}% of the time")
         print("JSON " + json.dumps(result))
     problems = log_problems(library.kitlib)
-    errors = sum(r["errors"] for r in results)
+    errors = int(sum(r["errors"] for r in results))
     print(f"\nserver log: {len(problems)} error lines" + "".join(
         f"\n  {x}" for x in problems[:20]))
     text = median_table(results, args.types)
