@@ -19,7 +19,8 @@ is an error. The server's RSS (summed over its processes, from /proc) is sampled
 ``--sample`` seconds. Prints a table and a JSON line per run; exits 1 on any error.
 
     .venv/bin/python bench/load.py [--duration 60] [--connections 200] [--runs 2]
-        [--workers 1] [--documents 300] [--no-docs]
+        [--workers 1] [--documents 300] [--timeout 10] [--types search,pages,ranges,bundles]
+        [--no-docs]
 
 Needs wrk and ffmpeg; installs wrk with apt-get when missing and running as root.
 """
@@ -388,8 +389,8 @@ def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
             entries.write_text("\n".join(library.entries[kind]) + "\n")
             env = {**os.environ, "LOAD_ENTRIES": str(entries), "LOAD_TOKEN": library.member_token}
             procs[kind] = subprocess.Popen(
-                [wrk, "-t1", f"-c{connections}", f"-d{args.duration}s", "--timeout", "10s",
-                 "-s", str(script), kitlib.base],
+                [wrk, "-t1", f"-c{connections}", f"-d{args.duration}s",
+                 "--timeout", f"{args.timeout}s", "-s", str(script), kitlib.base],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         outputs = {kind: proc.communicate(timeout=args.duration + 120)[0]
                    for kind, proc in procs.items()}
@@ -465,6 +466,8 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=300, help="generated documents")
     parser.add_argument("--recording-seconds", type=int, default=60,
                         help="length of the generated recording (about 1 MB per 7 s)")
+    parser.add_argument("--timeout", type=int, default=10,
+                        help="seconds after which wrk counts a request as an error (default 10)")
     parser.add_argument("--types", default=",".join(TYPES),
                         help="request types to run, comma-separated (default: all four)")
     parser.add_argument("--sample", type=float, default=5.0, help="RSS sampling interval, s")
@@ -515,7 +518,7 @@ def write_docs(args: argparse.Namespace, results: list[dict[str, Any]], text: st
                problems: list[str]) -> None:
     command = (f".venv/bin/python bench/load.py --duration {args.duration} --connections "
                f"{args.connections} --runs {args.runs} --workers {args.workers} "
-               f"--documents {args.documents}")
+               f"--documents {args.documents} --timeout {args.timeout}")
     memory = "; ".join(
         f"run {r['run']}: {human(r['rss_start'])} → {human(r['rss_end'])} "
         f"(peak {human(r['rss_peak'])}), server CPU {r['server_cpu_pct']:.0f}% of one core "
@@ -533,7 +536,8 @@ keep-alive connections in all, for {args.duration} s: search (`/api/search` and 
 30 queries with facets), page views (`/`, `/resources/{{id}}`, `/kits/{{slug}}`,
 `/webinars/{{id}}`, members-only resources with a member's bearer token), random 1 MiB
 `Range` reads of the recording, and kit bundles (both kits whole, or a 64 KiB range).
-Errors are socket errors and statuses ≥ 400 (counted per status in Lua `response()`).
+Errors are socket errors, answers slower than {args.timeout} s (wrk `--timeout`) and statuses
+≥ 400 (counted per status in Lua `response()`).
 Server RSS is summed over its processes from /proc every {args.sample:.0f} s.
 
 Run on {today()}; machine: {machine_note()}. The 2 cores are shared by the server, its
