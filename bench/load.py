@@ -69,65 +69,7 @@ TYPES = ("search", "pages", "ranges", "bundles")
 RANGE = MIB
 BUNDLE_RANGE = 64 * 1024
 
-# One script for every type: LOAD_ENTRIES names a file of "path<TAB>auth<TAB>range<TAB>size"
-# lines; auth 1 sends the member's token, range > 0 asks a random range of that many bytes
-# inside size bytes. done() prints one JSON line.
-WRK_SCRIPT = r"""
-local entries = {}
-local token = os.getenv("LOAD_TOKEN")
-for line in io.lines(os.getenv("LOAD_ENTRIES")) do
-  local path, auth, range, size = line:match("^(.-)\t(%d)\t(%d+)\t(%d+)$")
-  table.insert(entries, {path, auth == "1", tonumber(range), tonumber(size)})
-end
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  math.randomseed(os.time() * 1000 + (tid or 0))
-  statuses = {}
-end
-
-function request()
-  local e = entries[math.random(1, #entries)]
-  local headers = {}
-  if e[2] then headers["Authorization"] = "Bearer " .. token end
-  if e[3] > 0 then
-    local start = math.random(0, e[4] - e[3])
-    headers["Range"] = "bytes=" .. start .. "-" .. (start + e[3] - 1)
-  end
-  return wrk.format("GET", e[1], headers)
-end
-
-function response(status, headers, body)
-  local key = tostring(status)
-  statuses[key] = (statuses[key] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local merged = {}
-  for _, thread in ipairs(threads) do
-    for code, n in pairs(thread:get("statuses") or {}) do
-      merged[code] = (merged[code] or 0) + n
-    end
-  end
-  local parts = {}
-  for code, n in pairs(merged) do table.insert(parts, string.format('"%s": %d', code, n)) end
-  io.write(string.format(
-    'LOAD {"requests": %d, "bytes": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, '
-    .. '"p99_us": %d, "max_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, '
-    .. '"timeout": %d, "statuses": {%s}}\n',
-    summary.requests, summary.bytes, summary.duration, latency:percentile(50),
-    latency:percentile(90), latency:percentile(99), latency.max, summary.errors.connect,
-    summary.errors.read, summary.errors.write, summary.errors.status, summary.errors.timeout,
-    table.concat(parts, ", ")))
-end
-"""
+WRK_SCRIPT = Path(__file__).with_name("load.lua")  # one script for every type
 
 WORDS_FR = ("reprise activité sécurité hygiène télétravail protocole masque distanciation "
             "nettoyage désinfection fournisseur chaîne approvisionnement salarié entreprise "
@@ -206,8 +148,8 @@ def make_corpus(folder: Path, documents: int, recording_seconds: int) -> None:
 
 def api(kitlib: Kitlib, method: str, path: str, body: Any | None = None,
         token: str | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
     """The JSON answer, as staff (``token`` None), as ``token``'s user, or anonymous ("")."""
+    data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"}
     if token != "":
         headers["Authorization"] = f"Bearer {token or kitlib.token}"
@@ -378,8 +320,7 @@ def split(total: int, parts: int) -> list[int]:
 def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
              number: int) -> dict[str, Any]:
     kitlib = library.kitlib
-    script = bench.root / "load.lua"
-    script.write_text(WRK_SCRIPT)
+    script = WRK_SCRIPT
     procs: dict[str, subprocess.Popen[str]] = {}
     server_cpu0, waited0 = cpu_of(kitlib.pids()), run_delay(kitlib.pids())
     with RssLog(kitlib, args.sample) as rss:
@@ -417,6 +358,8 @@ def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
     result["rss_end"] = rss.samples[-1][1]
     result["rss_peak"] = max(s for _, s in rss.samples)
     result["rss_samples"] = [[round(t, 1), s] for t, s in rss.samples]
+    result["rss_end_by_pid"] = {str(p): ProcStat(p).status().get("VmRSS", 0)
+                                for p in kitlib.pids()}
     result["server_cpu_pct"] = 100 * server_cpu / args.duration
     result["server_wait_pct"] = 100 * waited / args.duration
     result["errors"] = sum(t["errors"] for t in result["types"].values())
@@ -522,7 +465,8 @@ def write_docs(args: argparse.Namespace, results: list[dict[str, Any]], text: st
     memory = "; ".join(
         f"run {r['run']}: {human(r['rss_start'])} → {human(r['rss_end'])} "
         f"(peak {human(r['rss_peak'])}), server CPU {r['server_cpu_pct']:.0f}% of one core "
-        f"(its event loop runnable but waiting for a core {r['server_wait_pct']:.0f}% of the time)"
+        f"(event loops runnable but waiting for a core: {r['server_wait_pct']:.0f}% of the run, "
+        "summed over processes)"
         for r in results)
     runs = "\n\n".join(f"Run {r['run']}:\n\n{run_table(r)}" for r in results)
     heading = HEADING if args.workers == 1 else f"{HEADING}, {args.workers} server processes"
@@ -557,8 +501,8 @@ Server RSS: {memory}. Server log: {len(problems)} error lines.
 How to read it: wrk keeps every connection busy (a client asks again as soon as it has its
 answer), so a type's latency is about its clients divided by its throughput: with all
 types at once the p50s show how the server shares its cores between types, not how long one
-request takes on an idle server. The event loop's time "runnable but waiting for a core" is
-time the machine did not give it (wrk, the search worker's threads and anything else
+request takes on an idle server. The event loops' time "runnable but waiting for a core" is
+time the machine did not give them (wrk, the search worker's threads and anything else
 running on these 2 cores).
 
 {runs}
