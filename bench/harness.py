@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,8 +251,13 @@ class Kitlib:
     """A kitlib under ``bench.root/kitlib``, with a staff token, served by ``kitlib serve``."""
 
     def __init__(
-        self, bench: Bench, extra_env: dict[str, str] | None = None, workers: int = 1
+        self,
+        bench: Bench,
+        extra_env: dict[str, str] | None = None,
+        workers: int = 1,
+        prepare: Callable[[Kitlib], None] | None = None,
     ) -> None:
+        """``prepare`` runs after the staff token is made and before the server starts."""
         self.bench = bench
         self.data = bench.root / "kitlib"
         self.data.mkdir()
@@ -265,8 +270,8 @@ class Kitlib:
         self.exe = str(VENV_BIN / "kitlib")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self._cli("migrate")
-        self._cli(
+        self.cli("migrate")
+        self.cli(
             "user",
             "add",
             "staff@example.org",
@@ -275,7 +280,9 @@ class Kitlib:
             "--password-stdin",
             stdin="a-long-benchmark-password\n",
         )
-        self.token = self._cli("token", "create", "staff@example.org").strip().splitlines()[-1]
+        self.token = self.cli("token", "create", "staff@example.org").strip().splitlines()[-1]
+        if prepare is not None:
+            prepare(self)
         self.proc = bench.spawn(
             [self.exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(workers)],
@@ -289,14 +296,15 @@ class Kitlib:
         """The serving processes: this one and, with ``--workers N > 1``, its workers."""
         return [self.pid, *children_of(self.pid)]
 
-    def _cli(self, *args: str, stdin: str | None = None) -> str:
+    def cli(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
+        """Run ``kitlib ARGS`` on this library; its stdout."""
         done = subprocess.run(
             [self.exe, *args],
             env=self.env,
             input=stdin,
             text=True,
             capture_output=True,
-            timeout=120,
+            timeout=timeout,
         )
         if done.returncode != 0:
             raise RuntimeError(f"kitlib {' '.join(args)} failed: {done.stderr.strip()}")
