@@ -10,7 +10,7 @@ _FORM = {"303": {"description": "Done; see Location"},
          "403": {"description": "The CSRF token is missing or expired"}}
 _MISSING = {"404": {"description": "Missing or hidden"}}
 # Ids are checked before any lookup: one that is not a number of at most 12 digits is a 400.
-_BAD_ID = {"400": {"description": "The id is not a positive integer of at most 12 digits"}}
+_BAD_ID = {"400": {"description": "The id is not a positive integer (at most 2**31 - 1)"}}
 # Staff pages send someone signed out to the sign-in page, and refuse anyone else who is not
 # staff.
 _STAFF_ONLY = {"303": {"description": "Sign in first"},
