@@ -21,11 +21,13 @@ from kitlib.models import StoredFile
 
 pytestmark = pytest.mark.anyio
 
-# Examples per property: enough to reach the odd corners, few enough for CI.
-EXAMPLES = 120
 # A request that takes longer than this is a hang: every body here is at most a few KiB.
 PER_REQUEST_S = 10
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+
+
+def examples(count: int) -> settings:
+    """Enough examples to reach the odd corners, few enough for CI; the same ones each run."""
+    return settings(max_examples=count, deadline=None, database=None, derandomize=True,
                     # The library (fixture) is shared by the examples on purpose: uploads
                     # pile up as they would in a real library.
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -105,7 +107,7 @@ def _leftovers(uploads: Path) -> tuple[list[Path], set[str]]:
     return parts, blobs
 
 
-@PROPERTY
+@examples(150)
 @given(request=multipart_requests())
 async def test_any_upload_is_stored_or_refused_with_a_message(lib, request) -> None:
     headers, body = request
@@ -183,7 +185,7 @@ async def searchable(lib):
     return lib
 
 
-@PROPERTY
+@examples(300)
 @given(q=queries, params=search_params, member=st.booleans())
 async def test_any_search_is_answered_or_refused_with_a_message(searchable, q, params,
                                                                 member) -> None:
@@ -196,7 +198,7 @@ async def test_any_search_is_answered_or_refused_with_a_message(searchable, q, p
         assert isinstance(json.loads(response.text)["hits"], list)
 
 
-@PROPERTY
+@examples(200)
 @given(q=queries, member=st.booleans())
 async def test_any_prefix_gets_suggestions_or_a_message(searchable, q, member) -> None:
     headers = searchable.member if member else {}

@@ -38,7 +38,7 @@ from kitlib.settings import Settings
 from tests.conftest import run_async
 
 # Per operation and role; negative cases cost more (bigger bodies), so fewer of them.
-MAX_EXAMPLES = {"positive": 20, "negative": 10}
+MAX_EXAMPLES = {"positive": 12, "negative": 6}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 ROLES = ("anonymous", "member", "staff", "attendee")
