@@ -19,6 +19,7 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.requests import Request
 
 from kitlib.errors import BadRequest, InvalidField, RequestTimeout, UnsupportedMediaType
+from kitlib.services.validation import digits
 
 MAX_PARTS = 64
 MAX_FIELD_BYTES = 64 * 1024
@@ -182,7 +183,7 @@ async def idle_limited(request: Request) -> AsyncIterator[bytes]:
 async def raw_body(request: Request) -> AsyncIterator[bytes]:
     """A raw upload's bytes, checked against its Content-Length when one was sent."""
     declared = request.headers.get("content-length")
-    expected = int(declared) if declared is not None and declared.isdigit() else None
+    expected = int(declared) if declared is not None and digits(declared) else None
     received = 0
     async for chunk in idle_limited(request):
         received += len(chunk)
@@ -200,7 +201,7 @@ def declared_length(request: Request) -> int | None:
     value = request.headers.get("content-length")
     if value is None:
         return None
-    if not value.strip().isdigit():
+    if not digits(value.strip()):
         raise BadRequest("Content-Length must be a whole number of bytes.")
     return int(value)
 

@@ -18,8 +18,17 @@ def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "Invalid input", 401: "No or bad credentials", 403: "Not allowed",
              404: "Not found, or not visible to the caller", 409: "Conflict",
              408: "The body stopped arriving", 413: "Too large", 415: "Wrong content type",
-             416: "Range not satisfiable"}
+             416: "Range not satisfiable", 503: "The index is being rebuilt (see Retry-After)"}
     return {str(code): _json(_ERROR, words[code]) for code in codes}
+
+
+def _either(*codes: int) -> dict[str, Any]:
+    """Errors of a route outside /api/: JSON for clients that ask for it, else an HTML page
+    (errors.wants_json decides)."""
+    out = _errors(*codes)
+    for response in out.values():
+        response["content"]["text/html"] = {"schema": _STR}
+    return out
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -216,7 +225,7 @@ def _attendee_paths() -> dict[str, Any]:
             "summary": "An attendee's personal link: the webinar's recording, slides and "
                        "transcript (HTML; keeps the link in a cookie)",
             "parameters": [{"name": "token", "in": "path", "required": True, "schema": _STR}],
-            "responses": {"200": {"description": "HTML"}, **_errors(403)}}},
+            "responses": {"200": {"description": "HTML"}, **_either(403)}}},
         "/api/webinars/{webinar_id}/attendees": {
             "get": {"summary": "The webinar's attendees with their personal links (staff)",
                     "security": _STAFF, "parameters": [_id("webinar_id")],
@@ -264,9 +273,9 @@ def openapi_document() -> dict[str, Any]:
                                    "429": {"description": "Too many failed sign-ins for this "
                                                           "account or from this address "
                                                           "(see Retry-After)"},
-                                   **_errors(403)}}},
+                                   **_either(403)}}},
         "/logout": {"post": {"summary": "Sign out (form, CSRF token required)",
-                             "responses": {"303": {"description": "Signed out"}, **_errors(403)}}},
+                             "responses": {"303": {"description": "Signed out"}, **_either(403)}}},
         "/healthz": {"get": {"summary": "Health check",
                              "responses": {"200": {"description": "Healthy"},
                                            "503": {"description": "Database unreachable"}}}},
@@ -279,7 +288,7 @@ def openapi_document() -> dict[str, Any]:
             "responses": {"200": {"description": "The file"},
                           "206": {"description": "Partial content"},
                           "301": {"description": "Moved to the file's canonical name"},
-                          "304": {"description": "Not modified"}, **_errors(400, 401, 404, 416)}}},
+                          "304": {"description": "Not modified"}, **_either(400, 401, 404, 416)}}},
         "/feeds/resources.atom": {"get": {
             "summary": "Atom feed (RFC 4287) of the 50 newest resources matching the filters: "
                        "public ones, or what the owner of a personal feed token may open "
@@ -288,8 +297,7 @@ def openapi_document() -> dict[str, Any]:
                            {"name": "token", "in": "query", "schema": _STR}],
             "responses": {"200": {"description": "An Atom feed", "content": {
                 "application/atom+xml": {"schema": _STR}}},
-                **_errors(400, 401),
-                "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
+                **_either(400, 401, 503)}}},
         "/api/resources": {
             "get": {"summary": "List visible resources, newest first",
                     "parameters": [*_PAGING,

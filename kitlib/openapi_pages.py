@@ -8,6 +8,13 @@ _HTML = {"200": {"description": "HTML page"}}
 _ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _FORM = {"303": {"description": "Done; see Location"},
          "403": {"description": "The CSRF token is missing or expired"}}
+_MISSING = {"404": {"description": "Missing or hidden"}}
+# Ids are checked before any lookup: one that is not a number of at most 12 digits is a 400.
+_BAD_ID = {"400": {"description": "The id is not a positive integer (at most 2**31 - 1)"}}
+# Staff pages send someone signed out to the sign-in page, and refuse anyone else who is not
+# staff.
+_STAFF_ONLY = {"303": {"description": "Sign in first"},
+               "403": {"description": "Staff only"}}
 
 
 def _page(summary: str, *params: dict[str, Any], extra: dict[str, Any] | None = None
@@ -24,30 +31,36 @@ PAGE_PATHS: dict[str, Any] = {
                      extra={"400": {"description": "A bad filter"}}),
     "/resources/{resource_id}": _page("A resource: preview, downloads, related resources",
                                       {"name": "resource_id", **_ID},
-                                      extra={"404": {"description": "Missing or hidden"}}),
+                                      extra={**_BAD_ID, **_MISSING}),
     "/kits/{slug}": _page("A kit: its items in order, and the whole-kit download",
                           {"name": "slug", "in": "path", "required": True,
-                           "schema": {"type": "string"}}),
+                           "schema": {"type": "string"}}, extra=_MISSING),
     "/webinars/{webinar_id}": _page("A webinar: player, chapters, transcript, slides",
                                     {"name": "webinar_id", **_ID},
                                     {"name": "t", "in": "query",
-                                     "schema": {"type": "number", "minimum": 0}}),
+                                     "schema": {"type": "number", "minimum": 0}},
+                                    extra={**_BAD_ID, **_MISSING}),
     "/webinars/{webinar_id}/captions.vtt": {"get": {
         "summary": "The transcript as WebVTT captions", "parameters": [{"name": "webinar_id",
                                                                          **_ID}],
-        "responses": {"200": {"description": "text/vtt"},
+        "responses": {"200": {"description": "text/vtt"}, **_BAD_ID,
                       "404": {"description": "No transcript this caller may read"}}}},
-    "/staff": _page("Staff dashboard: download charts and extraction status",
-                    extra={"303": {"description": "Sign in first"}}),
+    "/staff": _page("Staff dashboard: download charts and extraction status", extra=_STAFF_ONLY),
     "/staff/upload": {
-        **_page("Staff upload page", extra={"303": {"description": "Sign in first"}}),
+        **_page("Staff upload page", extra=_STAFF_ONLY),
+        # Refused as POST /api/resources refuses, with the same statuses.
         "post": {"summary": "Upload without JavaScript: as POST /api/resources, answered with a "
                             "redirect to the new resource's edit page",
-                 "responses": {**_FORM, "413": {"description": "Too large"},
+                 "responses": {**_FORM, "400": {"description": "A bad field or body"},
+                               "401": {"description": "Not signed in"},
+                               "403": {"description": "Not staff, or the CSRF token is "
+                                                      "missing or expired"},
+                               "408": {"description": "The body stopped arriving"},
+                               "413": {"description": "Too large"},
                                "415": {"description": "Type not accepted"}}}},
     "/staff/resources/{resource_id}": {
         **_page("Edit a resource's metadata; its extraction status",
-                {"name": "resource_id", **_ID}),
+                {"name": "resource_id", **_ID}, extra={**_STAFF_ONLY, **_BAD_ID, **_MISSING}),
         "post": {"summary": "Save a resource's metadata (form)",
                  "parameters": [{"name": "resource_id", **_ID}],
                  "responses": {**_FORM, "400": {"description": "A bad field"}}}},

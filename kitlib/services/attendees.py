@@ -26,6 +26,7 @@ from kitlib.errors import BadRequest, Forbidden, InvalidField, NotFound
 from kitlib.models import Attendee, DownloadEvent, Resource, ResourceFile, User, Webinar
 from kitlib.services.resources import audit
 from kitlib.services.stats import csv_cell
+from kitlib.services.validation import digits
 
 MAX_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -154,13 +155,13 @@ def parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[dict[str,
 def _limit(value: Any, name: str = "download_limit") -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not str(value).isdigit() or not 1 <= int(value) <= 100_000:
+    if isinstance(value, bool) or not digits(str(value)) or not 1 <= int(value) <= 100_000:
         raise InvalidField(name, "must be a whole number from 1 to 100000 (or empty: no limit)")
     return int(value)
 
 
 def _days(value: Any) -> int:
-    if isinstance(value, bool) or not str(value).isdigit() or not 1 <= int(value) <= 3650:
+    if isinstance(value, bool) or not digits(str(value)) or not 1 <= int(value) <= 3650:
         raise InvalidField("valid_days", "must be a whole number of days from 1 to 3650")
     return int(value)
 

@@ -71,7 +71,8 @@ async def _item_ids(kit: Kit) -> list[int]:
 
 
 async def get_kit(slug: str) -> Kit:
-    kit = await Kit.get_or_none(slug=slug)
+    # A slug kitlib could not have made names no kit; PostgreSQL would refuse a NUL (a 500).
+    kit = await Kit.get_or_none(slug=slug) if v.is_slug(slug) else None
     if kit is None:
         raise NotFound("No such kit.")
     return kit

@@ -25,7 +25,7 @@ from kitlib import search_index as si
 from kitlib.auth import Principal, visible_q
 from kitlib.errors import IndexRebuilding, InvalidField
 from kitlib.models import Job, JobState, Kind, Kit, Language, Resource, ResourceFile, Webinar
-from kitlib.services.validation import day, page_params
+from kitlib.services.validation import MAX_ID, day, digits, is_slug, page_params
 from kitlib.settings import Settings
 
 log = logging.getLogger("kitlib")
@@ -61,13 +61,14 @@ async def parse_params(params: Any) -> Params:
     tags = tuple(t.strip().lower() for t in params.getlist("tag") if t.strip())
     kits: list[int] = []
     for slug in (s for s in params.getlist("kit") if s):
-        kit = await Kit.get_or_none(slug=slug.strip())
+        # Only a well-formed slug goes to the database: PostgreSQL refuses NUL (a 500).
+        kit = await Kit.get_or_none(slug=slug.strip()) if is_slug(slug.strip()) else None
         if kit is None:
             raise InvalidField("kit", f"no kit with the slug {slug[:100]!r}")
         kits.append(kit.id)
     webinars = []
     for raw in (w for w in params.getlist("webinar") if w):
-        if not raw.isdigit() or len(raw) > 12:
+        if len(raw) > 12 or not digits(raw) or int(raw) > MAX_ID:
             raise InvalidField("webinar", "must be a webinar id (a positive integer)")
         webinars.append(int(raw))
     start, end = day("from", params.get("from")), day("to", params.get("to"))

@@ -13,7 +13,19 @@ from kitlib.errors import InvalidField
 E = TypeVar("E", bound=StrEnum)
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# PostgreSQL's integer columns stop at 2**31 - 1: asyncpg refuses to send a larger id (a 500
+# found by schemathesis), and no row can have one anyway.
+MAX_ID = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses (a 500)."""
+    return text.isascii() and text.isdigit()
+
+
+def is_slug(text: str) -> bool:
+    return _SLUG.match(text) is not None
 
 
 def one_line(field: str, value: Any, *, max_length: int, required: bool = True) -> str:
@@ -118,7 +130,7 @@ def url(field: str, value: Any) -> str:
 def optional_id(field: str, value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise InvalidField(field, "must be a positive integer id or null")
     return value
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from kitlib.auth import Principal, check_csrf, require_staff, resolve_principal
 from kitlib.errors import BadRequest, InvalidField, PayloadTooLarge, UnsupportedMediaType
+from kitlib.services.validation import MAX_ID, digits
 from kitlib.settings import Settings
 from kitlib.storage import Storage
 
@@ -51,6 +52,7 @@ def path_int(request: Request, name: str) -> int:
     raw = request.path_params[name]
     if isinstance(raw, int):
         return raw
-    if not str(raw).isdigit() or len(str(raw)) > 12:
+    text = str(raw)
+    if len(text) > 12 or not digits(text) or int(text) > MAX_ID:
         raise InvalidField(name, "must be a positive integer")
-    return int(raw)
+    return int(text)

@@ -20,6 +20,7 @@ from kitlib.downloads import (
 from kitlib.errors import NotFound
 from kitlib.models import DownloadEvent
 from kitlib.services import attendees
+from kitlib.services.validation import digits
 from kitlib.views.common import path_int, settings_of, storage_of
 
 
@@ -91,4 +92,4 @@ def _is_a_download(request: Request, attachment: Attachment) -> bool:
     if start.strip() != "0" or "," in end:
         return False
     end = end.strip()
-    return not end or (end.isdigit() and int(end) >= attachment.size - 1)
+    return not end or (digits(end) and int(end) >= attachment.size - 1)

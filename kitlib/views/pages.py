@@ -47,7 +47,9 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await read_form(request)
-    email = form.get("email", "")
+    # No stored email holds a NUL, and PostgreSQL refuses one in a query (a 500): make it a
+    # character that simply matches nobody.
+    email = form.get("email", "").replace("\x00", "\ufffd")
     address = request.client.host if request.client else ""
     # Checked before the password, so a throttled guess costs no argon2 and reveals nothing.
     if wait := await throttle.wait_seconds(email, address):
