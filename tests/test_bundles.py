@@ -407,8 +407,7 @@ def test_curl_resumes_an_interrupted_bundle_through_a_real_server(live_server, t
     """GIVEN a bundle cut short on disk WHEN ``curl -C -`` resumes it THEN the file is the
     whole archive, byte for byte; and a client that walks away leaves a healthy server."""
     curl = shutil.which("curl")
-    if curl is None:
-        pytest.skip("curl is not installed")
+    assert curl is not None, "curl is missing: scripts/system-deps installs it"
     live_server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
                     stdin="a-long-password\n")
     auth = {"Authorization": f"Bearer {live_server.cli('token', 'create', 'staff@example.org')}"}
