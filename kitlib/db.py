@@ -14,7 +14,7 @@ from kitlib.settings import Settings
 APP_LABEL = "kitlib"
 
 
-def _connection_url(url: str) -> str:
+def connection_url(url: str) -> str:
     # Tortoise names the asyncpg backend "postgres"; accept the spellings people paste.
     for alias in ("postgresql://", "asyncpg://"):
         if url.startswith(alias):
@@ -24,7 +24,7 @@ def _connection_url(url: str) -> str:
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise config dict for these settings."""
-    url = _connection_url(settings.database_url)
+    url = connection_url(settings.database_url)
     if url.startswith("sqlite://"):
         path = url[len("sqlite://"):]
         if path and path != ":memory:":

@@ -16,6 +16,7 @@ Every refusal is a 403 with a message that says what to do; none is ever a 500.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSerializer
 
@@ -96,6 +97,12 @@ async def _usable(attendee: Attendee, now: datetime) -> Attendee:
 def media_grant(secret: str, attendee: Attendee, attachment_id: int) -> str:
     value = f"{attendee.id}.{attendee.link_version}.{attachment_id}"
     return _grant_signer(secret).sign(value).decode()
+
+
+def granted_url(secret: str, attendee: Attendee, attachment_id: int, url: str) -> str:
+    """A file URL the attendee's player or browser can open without header or cookie."""
+    grant = media_grant(secret, attendee, attachment_id)
+    return f"{url}?{GRANT_PARAM}={quote(grant)}"
 
 
 async def attendee_for_grant(secret: str, grant: str, attachment_id: int,

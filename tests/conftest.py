@@ -179,6 +179,13 @@ class LiveServer:
         return done.stdout.decode().strip()
 
 
+def staff_token(server: LiveServer) -> str:
+    """A staff account on a real server, and an API token for it."""
+    server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
+               stdin="a-long-password\n")
+    return server.cli("token", "create", "staff@example.org")
+
+
 def server_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITLIB_")}
     env.update({"KITLIB_DATA_DIR": str(settings.data_dir),

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from kitlib.settings import Settings
-from tests.conftest import LiveServer, start_server
+from tests.conftest import LiveServer, staff_token, start_server
 
 SIZES = (0, 1, 700, 64 * 1024, 1024 * 1024 + 3, 3 * 1024 * 1024)
 
@@ -141,14 +141,6 @@ def kitlib(env: dict[str, str], *args: str,
                           capture_output=True, timeout=timeout)
 
 
-def staff_token(env: dict[str, str]) -> str:
-    added = subprocess.run([sys.executable, "-m", "kitlib", "user", "add", "staff@example.org",
-                            "--role", "staff", "--password-stdin"], env=env, text=True,
-                           input="a-long-password\n", capture_output=True, timeout=120)
-    assert added.returncode == 0, added.stderr
-    return kitlib(env, "token", "create", "staff@example.org").stdout.strip()
-
-
 def verify(server: LiveServer, token: str, ledger: Ledger, outcome: Outcome) -> None:
     """Everything acknowledged is there, whole; storage and index agree with the database.
 
@@ -208,7 +200,7 @@ def crash_cycles(settings: Settings, kills: int, *, seed: int = 2020, clients: i
     rng = random.Random(seed)
     ledger, outcome = Ledger(), Outcome()
     server = start_server(settings)
-    token = staff_token(server.env)
+    token = staff_token(server)
     try:
         for cycle in range(kills):
             workloads = [Workload(server.url, token, ledger, outcome, seed * 100 + cycle * 10 + i)
@@ -245,7 +237,7 @@ def worker_crash_cycles(settings: Settings, kills: int, *, seed: int = 7) -> Out
     rng = random.Random(seed)
     ledger, outcome = Ledger(), Outcome()
     server = start_server(settings.with_overrides(search_worker=False))
-    token = staff_token(server.env)
+    token = staff_token(server)
     try:
         for _ in range(kills):
             workload = Workload(server.url, token, ledger, outcome, rng.randrange(10**6))

@@ -17,15 +17,9 @@ import httpx
 import pytest
 
 from kitlib.settings import Settings
-from tests.conftest import LiveServer, server_env, start_server, stop_server
+from tests.conftest import LiveServer, server_env, staff_token, start_server, stop_server
 
 pytestmark = pytest.mark.slow
-
-
-def staff_token(server: LiveServer) -> str:
-    server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
-               stdin="a-long-password\n")
-    return server.cli("token", "create", "staff@example.org")
 
 
 def upload(server: LiveServer, token: str, title: str, body: bytes,

@@ -26,6 +26,7 @@ from kitlib.services import bundle_zip as bz
 from kitlib.services import bundles as svc
 from kitlib.services import search as search_svc
 from kitlib.storage import Storage
+from tests.conftest import staff_token
 
 pytestmark = pytest.mark.anyio
 
@@ -408,9 +409,7 @@ def test_curl_resumes_an_interrupted_bundle_through_a_real_server(live_server, t
     whole archive, byte for byte; and a client that walks away leaves a healthy server."""
     curl = shutil.which("curl")
     assert curl is not None, "curl is missing: scripts/system-deps installs it"
-    live_server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
-                    stdin="a-long-password\n")
-    auth = {"Authorization": f"Bearer {live_server.cli('token', 'create', 'staff@example.org')}"}
+    auth = {"Authorization": f"Bearer {staff_token(live_server)}"}
     for i in range(3):
         response = httpx.post(f"{live_server.url}/api/resources", headers=auth, timeout=60,
                               data={"title": f"Partie {i}", "visibility": "public"},

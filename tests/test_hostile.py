@@ -15,7 +15,7 @@ import pytest
 from kitlib.jobs import drain
 from kitlib.models import ExtractionStatus, Resource
 from kitlib.settings import Settings
-from tests.conftest import start_server, stop_server
+from tests.conftest import staff_token, start_server, stop_server
 
 pytestmark = pytest.mark.anyio
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -177,9 +177,7 @@ def test_overlong_headers_and_a_trickling_upload_through_a_real_server(settings:
                     + b"\r\n\r\n")
         assert huge.startswith(b"HTTP/1.1 431"), huge[:100]
         assert b"too large" in huge
-        server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
-                   stdin="a-long-password\n")
-        token = server.cli("token", "create", "staff@example.org")
+        token = staff_token(server)
         # A slow-loris upload: headers, then a few bytes of a 10 MB body, then silence.
         started = time.monotonic()
         answer = _raw(port, (

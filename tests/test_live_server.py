@@ -14,19 +14,13 @@ import httpx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, staff_token
 
 pytestmark = pytest.mark.slow
 
 DOCS = Path(__file__).parent / "fixtures" / "docs"
 SIZE = 300 * 1024 * 1024  # several hundred MB, streamed both ways
 CHUNK = 4 * 1024 * 1024
-
-
-def staff_token(server: LiveServer) -> str:
-    server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
-               stdin="a-long-password\n")
-    return server.cli("token", "create", "staff@example.org")
 
 
 def generated(size: int, digest: hashlib._Hash) -> Iterator[bytes]:

@@ -29,7 +29,7 @@ import asyncpg
 from anyio import to_thread
 
 from kitlib import __version__
-from kitlib.db import _connection_url
+from kitlib.db import connection_url
 from kitlib.settings import Settings
 from kitlib.storage import Storage
 
@@ -56,11 +56,11 @@ class Report:
 
 
 def _pg_dsn(settings: Settings) -> str:
-    return _connection_url(settings.database_url).replace("postgres://", "postgresql://", 1)
+    return connection_url(settings.database_url).replace("postgres://", "postgresql://", 1)
 
 
 def _sqlite_path(settings: Settings) -> Path:
-    return Path(_connection_url(settings.database_url)[len("sqlite://"):])
+    return Path(connection_url(settings.database_url)[len("sqlite://"):])
 
 
 def _copy_verified(source: Path, target: Path, sha256: str) -> int:

@@ -93,13 +93,7 @@ async def repair_storage(settings: Settings, report: StorageReport) -> str:
             await storage.remove(key)
             removed += 1
     await collect_garbage(storage, report.unused_files)
-    parts = 0
-    for path in report.stale_parts:
-        try:
-            path.unlink()
-            parts += 1
-        except FileNotFoundError:
-            pass
+    parts = await to_thread.run_sync(storage.sweep) if report.stale_parts else 0
     text = (f"removed {removed} orphan files, {len(report.unused_files)} unused stored files "
             f"and {parts} temporary files")
     if report.missing_blobs:

@@ -117,9 +117,9 @@ async def landing(request: Request) -> Response:
             continue
         files = []
         for row in await ResourceFile.filter(resource_id=resource.id).select_related("file"):
-            grant = links.media_grant(settings.secret_key, attendee, row.id)
-            files.append({"url": f"/files/{row.id}/{quote(row.filename)}?"
-                                 f"{links.GRANT_PARAM}={quote(grant)}",
+            url = links.granted_url(settings.secret_key, attendee, row.id,
+                                    f"/files/{row.id}/{quote(row.filename)}")
+            files.append({"url": url,
                           "filename": row.filename, "size": row.file.size,
                           "media_type": row.file.media_type})
         parts.append({"part": part, "title": resource.title, "files": files})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -101,8 +100,7 @@ async def _grant_media(request: Request, principal: Principal, data: dict[str, A
         if not resource or resource["visibility"] in principal.visibilities:
             continue
         for file in resource.get("files") or []:
-            grant = links.media_grant(secret, attendee, int(file["id"]))
-            file["url"] = f"{file['url']}?{links.GRANT_PARAM}={quote(grant)}"
+            file["url"] = links.granted_url(secret, attendee, int(file["id"]), file["url"])
 
 
 async def webinar_captions(request: Request) -> Response:
