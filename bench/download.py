@@ -14,7 +14,7 @@ of the client on this machine (client and servers share the same cores).
     .venv/bin/python bench/download.py [--size 1GiB] [--runs 3] [--clients 32]
         [--duration 10] [--chunk-size BYTES] [--no-docs]
 
-Needs curl, nginx and wrk (``apt-get install nginx wrk``); installs nothing.
+Needs curl, nginx and wrk; installs them with apt-get when missing and running as root.
 """
 
 from __future__ import annotations

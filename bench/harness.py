@@ -62,11 +62,22 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def require(tool: str, package: str) -> str:
-    """The tool's path, or exit with the Debian package that provides it."""
-    path = shutil.which(tool) or next(
+def _which(tool: str) -> str | None:
+    return shutil.which(tool) or next(
         (p for p in (f"/usr/sbin/{tool}", f"/sbin/{tool}") if Path(p).exists()), None
     )
+
+
+def require(tool: str, package: str) -> str:
+    """The tool's path; a missing one is installed from Debian when running as root,
+    otherwise the script exits naming the package (benchmarks set up their own reference)."""
+    path = _which(tool)
+    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"{tool} is missing: apt-get install -y {package}")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-q", package], check=False, timeout=900,
+                       stdout=subprocess.DEVNULL, env=env)
+        path = _which(tool)
     if path is None:
         sys.exit(f"{tool} is not installed: run `apt-get install {package}` (as root) and retry.")
     return path

@@ -22,7 +22,8 @@ is an error. The server's RSS (summed over its processes, from /proc) is sampled
         [--workers 1] [--documents 300] [--timeout 10] [--types search,pages,ranges,bundles]
         [--no-docs]
 
-Needs wrk and ffmpeg; installs wrk with apt-get when missing and running as root.
+Needs wrk and ffmpeg; installs them with apt-get when missing and running as root
+(bench/harness.require).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import os
 import random
 import re
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -93,16 +93,6 @@ class Library:
     entries: dict[str, list[str]] = field(default_factory=dict)
     recording_size: int = 0
     documents: int = 0
-
-
-def ensure_wrk() -> str:
-    if shutil.which("wrk") is None:
-        if os.geteuid() != 0:
-            sys.exit("wrk is not installed: run `apt-get install wrk` (as root) and retry.")
-        print("wrk is missing: apt-get install -y wrk")
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, timeout=600,
-                       stdout=subprocess.DEVNULL)
-    return require("wrk", "wrk")
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -421,7 +411,7 @@ def main() -> None:
     args.types = [t for t in args.types.split(",") if t]
     if not args.types or set(args.types) - set(TYPES):
         parser.error(f"--types takes some of {', '.join(TYPES)}")
-    wrk = ensure_wrk()
+    wrk = require("wrk", "wrk")
     require("ffmpeg", "ffmpeg")
     raise_fd_limit(4 * args.connections + 1024)
     with bench_session(args.max_seconds, keep=args.keep) as bench:

@@ -3,7 +3,7 @@
 Starlette's FileResponse already does single and multiple ranges and ``If-Range``; kitlib
 adds what it lacks: 304 answers, a strong ETag that is the content's sha256, a
 Content-Disposition with an ASCII fallback beside the UTF-8 name (RFC 6266, RFC 8187), and
-1 MiB reads (the default 64 KiB chunks cost most of the throughput).
+4 MiB reads (the default 64 KiB chunks cost most of the throughput; settings.py).
 """
 
 from __future__ import annotations
@@ -318,9 +318,10 @@ class GeneratedResponse(Response):
             return
         sent = 0
         chunks = self.make_body()
-        # Two chunks made ahead: a worker thread reads and checks the next MiB while the
-        # event loop sends this one (bench/bundle.py), and memory stays at a few MiB.
-        ready, queue = anyio.create_memory_object_stream[bytes](max_buffer_size=2)
+        # One chunk made ahead: a worker thread reads and checks the next one while the
+        # event loop sends this one (bench/bundle.py: two ahead were no faster), so memory
+        # stays at three chunks per response.
+        ready, queue = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
         try:
             async with anyio.create_task_group() as group:
                 async def make() -> None:

@@ -21,7 +21,7 @@ import stream_zip as stream_zip_module
 from isal import isal_zlib
 from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64, MemberFile, Method, stream_zip
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024  # see views/bundles.py
 FILE_MODE = S_IFREG | 0o644
 ZIP32_MAX_BYTES = 0xFFFFFFFF
 ZIP32_MAX_ENTRIES = 65_000  # ZIP32 counts entries in 16 bits; stay clear of 65,535
