@@ -111,6 +111,13 @@ class PayloadTooLarge(KitlibError):
     code = "payload_too_large"
 
 
+class InsufficientStorage(KitlibError):
+    """The disk (or the quota) of the uploads folder is full."""
+
+    status = 507
+    code = "insufficient_storage"
+
+
 class UnsupportedMediaType(KitlibError):
     """This content type is not accepted here."""
 

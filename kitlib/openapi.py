@@ -18,7 +18,8 @@ def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "Invalid input", 401: "No or bad credentials", 403: "Not allowed",
              404: "Not found, or not visible to the caller", 409: "Conflict",
              408: "The body stopped arriving", 413: "Too large", 415: "Wrong content type",
-             416: "Range not satisfiable", 503: "The index is being rebuilt (see Retry-After)"}
+             416: "Range not satisfiable", 507: "The uploads folder's disk is full",
+             503: "The index is being rebuilt (see Retry-After)"}
     return {str(code): _json(_ERROR, words[code]) for code in codes}
 
 
@@ -311,7 +312,7 @@ def openapi_document() -> dict[str, Any]:
                      "requestBody": {"required": True, "content": {
                          "multipart/form-data": {"schema": _ref("ResourceUpload")}}},
                      "responses": {"201": _json(_ref("Resource"), "Created"),
-                                   **_errors(400, 401, 403, 408, 413, 415)}}},
+                                   **_errors(400, 401, 403, 408, 413, 415, 507)}}},
         "/api/resources/{resource_id}": _crud("resource", "Resource", _id("resource_id"),
                                               "ResourcePatch"),
         "/api/resources/{resource_id}/file": {"put": {
@@ -323,7 +324,7 @@ def openapi_document() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"200": _json(_ref("Resource"), "Replaced"),
-                          **_errors(400, 401, 403, 404, 408, 413, 415)}}},
+                          **_errors(400, 401, 403, 404, 408, 413, 415, 507)}}},
         "/api/search": {"get": {
             "summary": "Full-text search over what the caller may see, with facets",
             "parameters": [*_search_filters(),

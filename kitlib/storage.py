@@ -1,8 +1,8 @@
 """uploads/: streaming writes, content-addressed names and safe path resolution.
 
-A blob is written once to ``uploads/tmp/<random>.part`` while its sha256 (and the CRC-32 that
-ZIP bundles need, see services/bundles.py) is computed, then
-fsynced and renamed to ``uploads/<aa>/<bb>/<sha256>``. The rename is atomic, so a reader or a
+A blob is written once to ``uploads/tmp/<random>.part`` (by blob_writer.py) while its sha256
+(and the CRC-32 that ZIP bundles need, see services/bundles.py) is computed, then fsynced
+and renamed to ``uploads/<aa>/<bb>/<sha256>``. The rename is atomic, so a reader or a
 crash never sees half a file under its final name, and the same bytes are kept once.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+import errno
 import os
 import secrets
 import time
@@ -21,13 +21,14 @@ from pathlib import Path
 import aiofiles
 import aiofiles.os
 import magic
-from anyio import to_thread
 from isal import isal_zlib
 
-from kitlib.errors import PayloadTooLarge
+from kitlib.blob_writer import BlobWriter
+from kitlib.errors import InsufficientStorage, PayloadTooLarge
 
 CHUNK = 1024 * 1024
 SNIFF_BYTES = 64 * 1024
+MAX_PIECES = 512  # below IOV_MAX (1024 on Linux)
 _KEY_CHARS = frozenset("0123456789abcdef/")
 
 
@@ -90,41 +91,16 @@ class Storage:
         """Write a stream to its content-addressed place; the .part goes on any failure."""
         self.ensure()
         part = self.tmp / f"{secrets.token_hex(16)}.part"
-        hasher = Digests()
-        size = 0
-        head = b""
-        buffer = bytearray()
-        # Double buffering: while one MiB is written and hashed on worker threads, the next
-        # one is read from the network. At most two buffers are alive, so memory stays flat.
-        pending: asyncio.Future[tuple[int, None]] | None = None
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        writer: BlobWriter | None = None
         try:
-            async with aiofiles.open(part, "wb") as out:
-                try:
-                    async for chunk in chunks:
-                        size += len(chunk)
-                        if size > max_size:
-                            raise PayloadTooLarge(f"the file is larger than the {max_size:,} "
-                                                  "bytes this library accepts")
-                        if len(head) < SNIFF_BYTES:
-                            head += chunk[: SNIFF_BYTES - len(head)]
-                        buffer += chunk
-                        if len(buffer) >= CHUNK:
-                            if pending is not None:
-                                await pending
-                            pending = _write_and_hash(out, hasher, bytes(buffer))
-                            buffer.clear()
-                    if pending is not None:
-                        await pending
-                        pending = None
-                    if buffer:
-                        await _write_and_hash(out, hasher, bytes(buffer))
-                finally:
-                    if pending is not None:
-                        # Let the in-flight write finish before the file is closed and removed.
-                        await asyncio.shield(asyncio.gather(pending, return_exceptions=True))
-                await out.flush()
-                await to_thread.run_sync(os.fsync, out.fileno())
-            sha256 = hasher.sha256.hexdigest()
+            writer = BlobWriter(fd)
+            size, head = await _feed(writer, chunks, max_size)
+            await writer.finish()
+            digests, writer = writer.digests, None
+            os.close(fd)
+            fd = -1
+            sha256 = digests.sha256.hexdigest()
             key = self.key_for(sha256)
             final = self.path_for(key)
             created = not final.exists()
@@ -134,10 +110,17 @@ class Storage:
                 _fsync_dir(final.parent)
             else:
                 part.unlink()
-            return Blob(sha256, size, sniff_media_type(head), key, created, hasher.crc32)
-        except BaseException:
+            return Blob(sha256, size, sniff_media_type(head), key, created, digests.crc32)
+        except BaseException as exc:
             # Cancelled by a client disconnect, refused for size, or a disk error: no leftovers.
+            if writer is not None:
+                await writer.abort()
+            if fd >= 0:
+                os.close(fd)
             await asyncio.shield(_remove_quietly(part))
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise InsufficientStorage("The library's storage is full: the upload was not "
+                                          "kept. Staff can free space and try again.") from exc
             raise
 
     async def remove(self, key: str) -> None:
@@ -181,17 +164,29 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-class Digests:
-    """sha256 and CRC-32 of one stream, updated together on the hashing thread (ISA-L's
-    CRC-32 is ten times zlib's speed, so it adds little to the sha256)."""
-
-    def __init__(self) -> None:
-        self.sha256 = hashlib.sha256()
-        self.crc32 = 0
-
-    def update(self, data: bytes) -> None:
-        self.sha256.update(data)
-        self.crc32 = isal_zlib.crc32(data, self.crc32)
+async def _feed(writer: BlobWriter, chunks: AsyncIterator[bytes],
+                max_size: int) -> tuple[int, bytes]:
+    """Queue the stream to the writer in batches; its size and first bytes (for sniffing)."""
+    size = 0
+    head = b""
+    batch: list[bytes] = []
+    batched = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_size:
+            raise PayloadTooLarge(f"the file is larger than the {max_size:,} "
+                                  "bytes this library accepts")
+        if len(head) < SNIFF_BYTES:
+            head += chunk[: SNIFF_BYTES - len(head)]
+        batch.append(chunk)
+        batched += len(chunk)
+        # About a MiB per batch, and never more pieces than one writev takes.
+        if batched >= CHUNK or len(batch) >= MAX_PIECES:
+            await writer.write(batch)
+            batch, batched = [], 0
+    if batch:
+        await writer.write(batch)
+    return size, head
 
 
 def file_crc32(path: Path) -> int:
@@ -201,13 +196,6 @@ def file_crc32(path: Path) -> int:
         while chunk := handle.read(CHUNK):
             crc = isal_zlib.crc32(chunk, crc)
     return crc
-
-
-def _write_and_hash(out: aiofiles.threadpool.binary.AsyncBufferedIOBase,
-                    hasher: Digests, data: bytes) -> asyncio.Future[tuple[int, None]]:
-    # hashlib releases the GIL for large buffers: hash on a worker thread while aiofiles
-    # writes on another, so the two overlap on a 2-core machine.
-    return asyncio.gather(out.write(data), to_thread.run_sync(hasher.update, data))
 
 
 def _fsync_dir(path: Path) -> None:
