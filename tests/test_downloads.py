@@ -68,6 +68,32 @@ async def test_single_ranges(lib, header, start, end):
     assert response.content == CONTENT[start:end + 1]
     assert response.headers["content-range"] == f"bytes {start}-{end}/{len(CONTENT)}"
     assert response.headers["content-length"] == str(end - start + 1)
+    # A range carries the same validators and safety headers as the whole file.
+    assert response.headers["etag"] == f'"{file["sha256"]}"'
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"].startswith("inline; ")
+    assert "sandbox" in response.headers["content-security-policy"]
+    parsedate_to_datetime(response.headers["last-modified"])
+
+
+@pytest.mark.parametrize("headers", [{}, {"Range": "bytes=0-99"}, {"Range": "bytes=50-"}])
+async def test_content_missing_from_storage_is_a_404_that_says_so(lib, settings, headers):
+    file = await stored(lib)
+    blob = settings.uploads_dir / file["sha256"][:2] / file["sha256"][2:4] / file["sha256"]
+    blob.unlink()
+    response = await lib.client.get(file["url"], headers=headers)
+    assert response.status_code == 404
+    assert "missing from storage" in response.text  # an HTML page here: /files/ is no API
+
+
+async def test_content_of_the_wrong_size_is_never_served(lib, settings):
+    file = await stored(lib)
+    blob = settings.uploads_dir / file["sha256"][:2] / file["sha256"][2:4] / file["sha256"]
+    blob.write_bytes(CONTENT[:100])  # truncated on disk
+    response = await lib.client.get(file["url"], headers={"Range": "bytes=0-99"})
+    assert response.status_code == 404
 
 
 async def test_multiple_ranges_are_multipart_byteranges(lib):
