@@ -182,6 +182,7 @@ async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile
         if new.media_type != stored.media_type:
             await StoredFile.filter(id=new.id).update(media_type=stored.media_type)
         await ResourceFile.filter(id=row.id).update(file_id=new.id)
+        await storage.settle(blob)
         await collect_garbage(storage, [stored.id])
         log.info("moved the index of %s to the front (file %s → %s)", row.filename, stored.id,
                  new.id)

@@ -11,20 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
+import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiofiles
 import aiofiles.os
 import magic
+from anyio import to_thread
 from isal import isal_zlib
 
 from kitlib.blob_writer import BlobWriter
 from kitlib.errors import InsufficientStorage, PayloadTooLarge
+
+log = logging.getLogger("kitlib")
 
 CHUNK = 1024 * 1024
 SNIFF_BYTES = 64 * 1024
@@ -40,6 +45,9 @@ class Blob:
     key: str
     created: bool  # False when the same bytes were already stored
     crc32: int = 0
+    # When the bytes were already stored: this upload's own copy, kept until its row is
+    # committed (``settle``), in case the stored one is being collected meanwhile.
+    spare: Path | None = None
 
 
 def sniff_media_type(head: bytes) -> str:
@@ -68,6 +76,7 @@ class Storage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.tmp = self.root / "tmp"
+        self._lock = asyncio.Lock()
 
     def ensure(self) -> None:
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -108,9 +117,8 @@ class Storage:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 part.replace(final)
                 _fsync_dir(final.parent)
-            else:
-                part.unlink()
-            return Blob(sha256, size, sniff_media_type(head), key, created, digests.crc32)
+            return Blob(sha256, size, sniff_media_type(head), key, created, digests.crc32,
+                        spare=None if created else part)
         except BaseException as exc:
             # Cancelled by a client disconnect, refused for size, or a disk error: no leftovers.
             if writer is not None:
@@ -125,6 +133,48 @@ class Storage:
 
     async def remove(self, key: str) -> None:
         await _remove_quietly(self.path_for(key))
+
+    @contextlib.asynccontextmanager
+    async def _blob_lock(self) -> AsyncIterator[None]:
+        """Serialises collecting a blob with settling a new copy of it, across coroutines
+        (an asyncio lock) and across ``--workers`` processes (flock on the tmp/ folder
+        itself, so no lock file ever shows among the uploads)."""
+        async with self._lock:
+            self.ensure()
+            fd = os.open(self.tmp, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                await to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
+
+    async def remove_unless(self, key: str, referenced: Callable[[], Awaitable[bool]]) -> None:
+        """Remove a blob unless ``referenced()`` says a row uses it, as one step against
+        ``settle``: a new row for the same bytes either is seen here or restores the blob."""
+        async with self._blob_lock():
+            if not await referenced():
+                await self.remove(key)
+
+    async def settle(self, blob: Blob) -> None:
+        """After the blob's row is committed: put the spare copy in place if the stored one
+        was collected meanwhile, else drop it."""
+        if blob.spare is None:
+            return
+        async with self._blob_lock():
+            final = self.path_for(blob.key)
+            if not final.exists() and blob.spare.exists():
+                final.parent.mkdir(parents=True, exist_ok=True)
+                blob.spare.replace(final)
+                _fsync_dir(final.parent)
+                log.warning("blob %s was collected while a new upload of it committed; "
+                            "restored from that upload", blob.sha256)
+            else:
+                await _remove_quietly(blob.spare)
+
+    async def discard(self, blob: Blob) -> None:
+        """Drop the spare copy of an upload whose rows were never committed."""
+        if blob.spare is not None:
+            await _remove_quietly(blob.spare)
 
     def stale_parts(self, older_than: float) -> list[Path]:
         """Leftover .part files from a crash, older than ``older_than`` seconds."""

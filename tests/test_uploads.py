@@ -337,3 +337,53 @@ async def test_start_up_sweeps_what_interrupted_uploads_left(make_app, settings)
     async with app.router.lifespan_context(app):
         assert not old_part.exists() and not old_remux.exists()
         assert fresh.exists()
+
+
+async def test_bytes_collected_while_uploaded_again_are_restored_by_the_new_upload(lib):
+    # The race, step by step: B has streamed the same bytes as A's file (so B's storage step
+    # kept the stored blob and a spare copy); A's resource is deleted and its blob collected;
+    # then B's rows commit. B's file must still be there.
+    from kitlib.services import resources as svc
+
+    storage = lib.client._transport.app.state.storage  # type: ignore[attr-defined]
+    first = (await upload(lib, filename="a.pdf")).json()
+
+    async def chunks():
+        yield PDF
+
+    blob = await storage.save_stream(chunks(), 1 << 20)
+    assert not blob.created and blob.spare is not None and blob.spare.exists()
+    assert (await lib.client.delete(f"/api/resources/{first['id']}",
+                                    headers=lib.staff)).status_code == 204
+    assert not storage.path_for(blob.key).exists()  # collected
+    uploads = [svc.Upload(blob, "b.pdf")]
+    resource = await svc.create_resource({**META, "title": "B"}, uploads, None)
+    await svc.settle_uploads(storage, uploads)
+    body = (await lib.client.get(f"/api/resources/{resource.id}", headers=lib.staff)).json()
+    download = await lib.client.get(body["files"][0]["url"], headers=lib.staff)
+    assert download.status_code == 200 and download.content == PDF
+    assert not list((lib.settings.uploads_dir / "tmp").iterdir())
+
+
+async def test_a_blob_with_a_new_row_is_not_collected(lib):
+    storage = lib.client._transport.app.state.storage  # type: ignore[attr-defined]
+    created = (await upload(lib)).json()
+    key = storage.key_for(created["files"][0]["sha256"])
+
+    async def referenced() -> bool:
+        return True  # a row for these bytes committed between the row delete and this check
+
+    await storage.remove_unless(key, referenced)
+    assert storage.path_for(key).exists()
+
+
+async def test_deduplicated_uploads_leave_no_spare_copy(lib):
+    await upload(lib, filename="a.pdf")
+    await upload(lib, filename="b.pdf", title="Copie")
+    resource = (await upload(lib, filename="c.pdf", title="Remplacée")).json()
+    put = await lib.client.put(f"/api/resources/{resource['id']}/file", content=PDF,
+                               headers={**lib.staff,
+                                        "Content-Disposition": 'attachment; filename="d.pdf"'})
+    assert put.status_code == 200, put.text
+    assert not list((lib.settings.uploads_dir / "tmp").iterdir())
+    assert len(blobs(lib.settings.data_dir)) == 1

@@ -72,8 +72,10 @@ async def import_file(path: Path, row: dict[str, Any], storage: Storage, max_siz
             attached = await ResourceFile.filter(file=existing).first()
             if attached is not None:
                 report.resource_ids[path.name] = attached.resource_id  # type: ignore[attr-defined]
+            await storage.discard(blob)
             return
         resource = await svc.create_resource(_metadata(path, row), uploads, user)
+        await svc.settle_uploads(storage, uploads)
         report.added.append(label)
         report.resource_ids[path.name] = resource.id
     except KitlibError as exc:

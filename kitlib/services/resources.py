@@ -225,6 +225,7 @@ async def replace_file(resource: Resource, upload: Upload, user: User | None,
         await enqueue(JobKind.EXTRACT, [resource.id])
         await audit(user, "resource.replace_file", "resource", resource.id,
                     sha256=upload.blob.sha256, filename=upload.filename)
+    await storage.settle(upload.blob)
     await collect_garbage(storage, [i for i in old if i != stored.id])
 
 
@@ -270,11 +271,21 @@ async def collect_garbage(storage: Storage, file_ids: Sequence[int]) -> None:
             await stored.delete()
         except IntegrityError:
             continue  # attached again meanwhile
-        await storage.remove(stored.storage_key)
+        key = stored.storage_key
+        # The same bytes may have been uploaded again since: their new row keeps the blob.
+        await storage.remove_unless(key, StoredFile.filter(storage_key=key).exists)
 
 
 async def discard_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
     """Remove blobs this request created when the request fails before its rows commit."""
     for upload in uploads:
-        if upload.blob.created and not await StoredFile.filter(sha256=upload.blob.sha256).exists():
-            await storage.remove(upload.blob.key)
+        await storage.discard(upload.blob)
+        if upload.blob.created:
+            key = upload.blob.key
+            await storage.remove_unless(key, StoredFile.filter(storage_key=key).exists)
+
+
+async def settle_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
+    """After the uploads' rows are committed (see Storage.settle)."""
+    for upload in uploads:
+        await storage.settle(upload.blob)

@@ -71,6 +71,7 @@ async def create_resource(request: Request) -> Response:
     except BaseException:
         await svc.discard_uploads(storage, uploads)
         raise
+    await svc.settle_uploads(storage, uploads)
     body = (await svc.to_json([resource], staff=principal.is_staff))[0]
     return JSONResponse(body, status_code=201,
                         headers={"Location": f"/api/resources/{resource.id}"})
