@@ -12,11 +12,13 @@ buffering. bench/upload.py measures it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from isal import isal_zlib
 
@@ -38,16 +40,18 @@ class Digests:
 
 
 class BlobWriter:
-    """Writes batches to an open file descriptor on its own thread, in order.
+    """Writes batches to a new file on its own thread, in order.
 
-    ``write`` waits only while ``DEPTH`` batches are queued; ``finish`` waits for the last
-    one and the fsync; ``abort`` stops the thread without waiting for the queue. The caller
-    owns the descriptor and closes it after ``finish`` or ``abort`` returned.
+    The thread owns the file: it closes it once the last batch is fsynced, and on any other
+    outcome (an error, ``abort``) it also removes it, so nothing the event loop does (or a
+    second cancellation while it cleans up) can leave the descriptor open or the file behind.
+    ``write`` waits only while ``DEPTH`` batches are queued; ``finish`` waits for the fsync.
     """
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.digests = Digests()
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         self._loop = asyncio.get_running_loop()
         self._room = asyncio.Semaphore(DEPTH)
         self._batches: list[Sequence[bytes] | None] = []
@@ -66,16 +70,19 @@ class BlobWriter:
         self._put(batch)
 
     async def finish(self) -> None:
-        """Every batch written, hashed and fsynced; raises the writer's error if it had one."""
+        """Every batch written, hashed and fsynced, the file closed; raises the writer's
+        error if it had one."""
         self._put(None)
         await asyncio.shield(self._done)
         self._raise_if_failed()
 
-    async def abort(self) -> None:
-        """Stop after the batch being written; returns once the thread no longer uses the fd."""
+    def abort(self) -> None:
+        """Stop after the batch being written; the thread then closes and removes the file."""
         with self._ready:
             self._stopped = True
             self._ready.notify()
+
+    async def wait_closed(self) -> None:
         await asyncio.shield(self._done)
 
     def _raise_if_failed(self) -> None:
@@ -87,10 +94,17 @@ class BlobWriter:
             self._batches.append(batch)
             self._ready.notify()
 
+    def _call_loop(self, callback: Callable[[], object]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback)
+        except RuntimeError:
+            pass  # the loop is closed (shutdown): nobody waits any more
+
     def _run(self) -> None:
         flusher: threading.Thread | None = None
         hasher = _Hasher(self.digests)
         unflushed = 0
+        complete = False
         try:
             while True:
                 with self._ready:
@@ -102,33 +116,38 @@ class BlobWriter:
                 if batch is None:
                     if flusher is not None:
                         flusher.join()
-                    os.fsync(self.fd)
+                    os.fsync(self._fd)
+                    complete = True
                     return
                 # Hashing and writing a MiB cost about the same here; side by side on two
                 # threads (both release the GIL), a batch takes the longer of the two.
                 hasher.start(batch)
                 try:
-                    _write_all(self.fd, batch)
+                    _write_all(self._fd, batch)
                 finally:
                     hasher.wait()
-                self._loop.call_soon_threadsafe(self._room.release)
+                self._call_loop(self._room.release)
                 unflushed += sum(len(piece) for piece in batch)
                 if unflushed >= FLUSH_EVERY and (flusher is None or not flusher.is_alive()):
                     # Start the writeback of what is written so far; the final fsync then has
                     # only the tail left. A failure here shows again at that fsync.
-                    flusher = threading.Thread(target=_datasync_quietly, args=(self.fd,),
+                    flusher = threading.Thread(target=_datasync_quietly, args=(self._fd,),
                                                name="kitlib-blob-flush", daemon=True)
                     flusher.start()
                     unflushed = 0
         except BaseException as exc:  # disk full, I/O error: reported to the request
             self._error = exc
             # Free any waiting write() so it sees the error instead of waiting for room.
-            self._loop.call_soon_threadsafe(self._room.release)
+            self._call_loop(self._room.release)
         finally:
             hasher.stop()
             if flusher is not None:
                 flusher.join()
-            self._loop.call_soon_threadsafe(_resolve, self._done)
+            os.close(self._fd)
+            if not complete:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+            self._call_loop(lambda: _resolve(self._done))
 
 
 class _Hasher:

@@ -100,16 +100,12 @@ class Storage:
         """Write a stream to its content-addressed place; the .part goes on any failure."""
         self.ensure()
         part = self.tmp / f"{secrets.token_hex(16)}.part"
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         writer: BlobWriter | None = None
         try:
-            writer = BlobWriter(fd)
+            writer = BlobWriter(part)
             size, head = await _feed(writer, chunks, max_size)
             await writer.finish()
-            digests, writer = writer.digests, None
-            os.close(fd)
-            fd = -1
-            sha256 = digests.sha256.hexdigest()
+            sha256 = writer.digests.sha256.hexdigest()
             key = self.key_for(sha256)
             final = self.path_for(key)
             created = not final.exists()
@@ -117,15 +113,17 @@ class Storage:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 part.replace(final)
                 _fsync_dir(final.parent)
-            return Blob(sha256, size, sniff_media_type(head), key, created, digests.crc32,
-                        spare=None if created else part)
+            return Blob(sha256, size, sniff_media_type(head), key, created,
+                        writer.digests.crc32, spare=None if created else part)
         except BaseException as exc:
             # Cancelled by a client disconnect, refused for size, or a disk error: no leftovers.
+            # Only synchronous steps before the wait, so a second cancellation cannot skip them.
             if writer is not None:
-                await writer.abort()
-            if fd >= 0:
-                os.close(fd)
-            await asyncio.shield(_remove_quietly(part))
+                writer.abort()
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+            if writer is not None:
+                await writer.wait_closed()
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise InsufficientStorage("The library's storage is full: the upload was not "
                                           "kept. Staff can free space and try again.") from exc

@@ -63,6 +63,29 @@ async def test_a_disk_error_mid_upload_is_raised_and_leaves_no_part(tmp_path, mo
     assert leftovers(storage) == []
 
 
+async def test_cleanup_survives_a_second_cancellation(tmp_path):
+    # anyio cancels again at every await inside a cancelled scope: the .part must still go.
+    storage = Storage(tmp_path)
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield os.urandom(65536)
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(storage.save_stream(endless(), 1 << 40))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    await asyncio.sleep(0)
+    task.cancel()  # lands on the cleanup's wait
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(100):
+        if not leftovers(storage):
+            break
+        await asyncio.sleep(0.01)
+    assert leftovers(storage) == []
+
+
 async def test_too_large_stops_the_writer_and_leaves_nothing(tmp_path):
     storage = Storage(tmp_path)
     with pytest.raises(PayloadTooLarge):
@@ -87,4 +110,9 @@ async def test_a_cancelled_upload_leaves_nothing_and_frees_its_thread(tmp_path):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert leftovers(storage) == []
+    # The threads have let go of the file; they may take a moment more to return.
+    for _ in range(100):
+        if not [t for t in threading.enumerate() if t.name.startswith("kitlib-blob")]:
+            break
+        await asyncio.sleep(0.01)
     assert not [t for t in threading.enumerate() if t.name.startswith("kitlib-blob")]
