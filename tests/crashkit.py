@@ -41,6 +41,10 @@ class Ledger:
     deleted: set[int] = field(default_factory=set)
     maybe_deleted: set[int] = field(default_factory=set)  # DELETE sent, no answer seen
     titles: dict[int, set[str]] = field(default_factory=dict)  # acknowledged or in flight
+    # Resources a client is replacing the file of. Two replacements of one file at once can
+    # commit in one order and answer in the other, and no client can tell which came last:
+    # the ledger would call the real last one lost. So one replacement per file at a time.
+    replacing: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -103,14 +107,23 @@ class Workload:
             body = _pdf(self.random.choice(SIZES))
             digest = hashlib.sha256(body).hexdigest()
             with self.ledger.lock:
+                if rid in self.ledger.replacing:
+                    return
+                self.ledger.replacing.add(rid)
                 self.ledger.pending_files.setdefault(rid, set()).add(digest)
-            response = client.put(f"/api/resources/{rid}/file", content=body, headers={
-                "Content-Disposition": "attachment; filename*=UTF-8''rempla%C3%A7%C3%A9.pdf",
-                "Content-Type": "application/pdf"})
+            try:
+                response = client.put(f"/api/resources/{rid}/file", content=body, headers={
+                    "Content-Disposition": "attachment; filename*=UTF-8''rempla%C3%A7%C3%A9.pdf",
+                    "Content-Type": "application/pdf"})
+            finally:
+                with self.ledger.lock:
+                    self.ledger.replacing.discard(rid)
             if response.status_code == 200:
                 with self.ledger.lock:
                     self.ledger.files[rid] = digest
-                    self.ledger.pending_files[rid] = set()
+                    # Earlier replacements whose answer never came (a kill, a timeout) stay
+                    # possible until the next verify reads what the server kept.
+                    self.ledger.pending_files[rid].discard(digest)
         elif action == "edit":
             title = f"Titre {self.random.randrange(10**6)}"
             with self.ledger.lock:
