@@ -54,8 +54,7 @@ class BlobWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         self._loop = asyncio.get_running_loop()
         self._room = asyncio.Semaphore(DEPTH)
-        self._batches: list[Sequence[bytes] | None] = []
-        self._ready = threading.Condition()
+        self._batches: queue.SimpleQueue[Sequence[bytes] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._stopped = False
         self._done: asyncio.Future[None] = self._loop.create_future()
@@ -67,20 +66,19 @@ class BlobWriter:
         self._raise_if_failed()
         await self._room.acquire()
         self._raise_if_failed()
-        self._put(batch)
+        self._batches.put(batch)
 
     async def finish(self) -> None:
         """Every batch written, hashed and fsynced, the file closed; raises the writer's
         error if it had one."""
-        self._put(None)
+        self._batches.put(None)
         await asyncio.shield(self._done)
         self._raise_if_failed()
 
     def abort(self) -> None:
         """Stop after the batch being written; the thread then closes and removes the file."""
-        with self._ready:
-            self._stopped = True
-            self._ready.notify()
+        self._stopped = True
+        self._batches.put(None)  # wakes the thread if it waits; the flag says why
 
     async def wait_closed(self) -> None:
         await asyncio.shield(self._done)
@@ -88,11 +86,6 @@ class BlobWriter:
     def _raise_if_failed(self) -> None:
         if self._error is not None:
             raise self._error
-
-    def _put(self, batch: Sequence[bytes] | None) -> None:
-        with self._ready:
-            self._batches.append(batch)
-            self._ready.notify()
 
     def _call_loop(self, callback: Callable[[], object]) -> None:
         try:
@@ -107,12 +100,9 @@ class BlobWriter:
         complete = False
         try:
             while True:
-                with self._ready:
-                    while not self._batches and not self._stopped:
-                        self._ready.wait()
-                    if self._stopped:
-                        return
-                    batch = self._batches.pop(0)
+                batch = self._batches.get()
+                if self._stopped:
+                    return  # batches still queued are dropped with the file
                 if batch is None:
                     if flusher is not None:
                         flusher.join()

@@ -165,7 +165,6 @@ class TrackedFileResponse(FileResponse):
                 log.exception("could not record a download")
 
 
-
 @dataclass(frozen=True)
 class Attachment:
     """What serving one file needs, read in one query."""
@@ -208,20 +207,23 @@ async def find_attachment(attachment_id: int) -> Attachment | None:
     return Attachment(**row)
 
 
-def _headers(stored: StoredFile | Attachment, filename: str) -> dict[str, str]:
-    inline = is_inline(stored.media_type)
+def _headers(stored: StoredFile | Attachment, filename: str | None) -> dict[str, str]:
+    """The validators; with a filename (a body follows), the content's headers too."""
     headers = {
         "ETag": f'"{stored.sha256}"',
         "Last-Modified": format_datetime(stored.created_at.astimezone(UTC), usegmt=True),
         "Cache-Control": "private, max-age=0, must-revalidate",
         "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": content_disposition(filename, inline),
-        # Whatever a user uploaded must never run as a page of this origin: a sandbox gives
-        # it an opaque origin of its own. Inline types (PDF, media, images) may still be
-        # framed by our own pages for their preview; Chromium's PDF viewer works under it.
-        "Content-Security-Policy": "sandbox; default-src 'none'" + (
-            "; frame-ancestors 'self'" if inline else ""),
     }
+    if filename is None:
+        return headers
+    inline = is_inline(stored.media_type)
+    headers["Content-Disposition"] = content_disposition(filename, inline)
+    # Whatever a user uploaded must never run as a page of this origin: a sandbox gives it an
+    # opaque origin of its own. Inline types (PDF, media, images) may still be framed by our
+    # own pages for their preview; Chromium's PDF viewer works under this sandbox.
+    headers["Content-Security-Policy"] = "sandbox; default-src 'none'" + (
+        "; frame-ancestors 'self'" if inline else "")
     if inline:
         headers["X-Frame-Options"] = "SAMEORIGIN"
     return headers
@@ -236,11 +238,9 @@ def file_response(request_headers: Headers, path: Path, stored: StoredFile | Att
                   filename: str, chunk_size: int, on_complete: OnComplete | None,
                   stat: os.stat_result | None = None) -> Response:
     """The response for one stored file, or a 304 when the client's copy is current."""
+    if not_modified(request_headers, f'"{stored.sha256}"', stored.created_at):
+        return Response(status_code=304, headers=_headers(stored, None))
     headers = _headers(stored, filename)
-    if not_modified(request_headers, headers["ETag"], stored.created_at):
-        for name in ("Content-Disposition", "Content-Security-Policy", "X-Frame-Options"):
-            headers.pop(name, None)
-        return Response(status_code=304, headers=headers)
     return TrackedFileResponse(path, headers=headers, media_type=_media_type(stored),
                                stat_result=stat, chunk_size=chunk_size, on_complete=on_complete)
 

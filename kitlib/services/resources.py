@@ -271,9 +271,7 @@ async def collect_garbage(storage: Storage, file_ids: Sequence[int]) -> None:
             await stored.delete()
         except IntegrityError:
             continue  # attached again meanwhile
-        key = stored.storage_key
-        # The same bytes may have been uploaded again since: their new row keeps the blob.
-        await storage.remove_unless(key, StoredFile.filter(storage_key=key).exists)
+        await _remove_unused_blob(storage, stored.storage_key)
 
 
 async def discard_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
@@ -281,8 +279,12 @@ async def discard_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
     for upload in uploads:
         await storage.discard(upload.blob)
         if upload.blob.created:
-            key = upload.blob.key
-            await storage.remove_unless(key, StoredFile.filter(storage_key=key).exists)
+            await _remove_unused_blob(storage, upload.blob.key)
+
+
+async def _remove_unused_blob(storage: Storage, key: str) -> None:
+    # The same bytes may have been uploaded again meanwhile: their new row keeps the blob.
+    await storage.remove_unless(key, StoredFile.filter(storage_key=key).exists)
 
 
 async def settle_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:

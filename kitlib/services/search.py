@@ -25,7 +25,7 @@ from kitlib import search_index as si
 from kitlib.auth import Principal, visible_q
 from kitlib.errors import IndexRebuilding, InvalidField
 from kitlib.models import Job, JobState, Kind, Kit, Language, Resource, ResourceFile, Webinar
-from kitlib.services.validation import MAX_ID, day, digits, is_slug, page_params
+from kitlib.services.validation import day, is_id, is_slug, page_params
 from kitlib.settings import Settings
 
 log = logging.getLogger("kitlib")
@@ -68,7 +68,7 @@ async def parse_params(params: Any) -> Params:
         kits.append(kit.id)
     webinars = []
     for raw in (w for w in params.getlist("webinar") if w):
-        if len(raw) > 12 or not digits(raw) or int(raw) > MAX_ID:
+        if not is_id(raw):
             raise InvalidField("webinar", "must be a webinar id (a positive integer)")
         webinars.append(int(raw))
     start, end = day("from", params.get("from")), day("to", params.get("to"))

@@ -24,6 +24,11 @@ def digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def is_id(text: str) -> bool:
+    """A row id as text: digits only, and no larger than the id columns hold."""
+    return len(text) <= 12 and digits(text) and int(text) <= MAX_ID
+
+
 def is_slug(text: str) -> bool:
     return _SLUG.match(text) is not None
 

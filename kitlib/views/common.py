@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from kitlib.auth import Principal, check_csrf, require_staff, resolve_principal
 from kitlib.errors import BadRequest, InvalidField, PayloadTooLarge, UnsupportedMediaType
-from kitlib.services.validation import MAX_ID, digits
+from kitlib.services.validation import is_id
 from kitlib.settings import Settings
 from kitlib.storage import Storage
 
@@ -53,6 +53,6 @@ def path_int(request: Request, name: str) -> int:
     if isinstance(raw, int):
         return raw
     text = str(raw)
-    if len(text) > 12 or not digits(text) or int(text) > MAX_ID:
+    if not is_id(text):
         raise InvalidField(name, "must be a positive integer")
     return int(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from stat import S_ISREG
 from urllib.parse import quote
 
@@ -42,12 +43,13 @@ async def download(request: Request) -> Response:
                                 status_code=301)
     path = storage_of(request).path_for(attachment.storage_key)
     chunk_size = settings_of(request).download_chunk_size
-    wanted = _small_range(request, attachment, chunk_size)
+    asked = _asked(request, attachment)
     fast: Response | None = None
     stat = None
     try:
-        if wanted is not None:
-            fast = await small_range_response(path, attachment, attachment.filename, *wanted)
+        if asked.range is not None and asked.range[1] - asked.range[0] <= chunk_size:
+            fast = await small_range_response(path, attachment, attachment.filename,
+                                              *asked.range)
         else:
             # One stat on the loop (an inode in cache: microseconds), handed to the response
             # so Starlette does not make its own in a worker thread.
@@ -59,7 +61,7 @@ async def download(request: Request) -> Response:
             from None
     through_link = principal.attendee_id is not None and \
         attachment.visibility not in principal.visibilities
-    if through_link and _is_a_download(request, attachment):
+    if through_link and asked.whole:
         assert principal.attendee_id is not None
         await attendees.use_download(principal.attendee_id)
     user_id = principal.user.id if principal.user else None
@@ -73,31 +75,35 @@ async def download(request: Request) -> Response:
                                       attendee_id=attendee_id, bytes=sent, complete=complete))
 
     if fast is not None:
-        assert wanted is not None
         # Recorded once the body went out, as the streamed responses do.
-        fast.background = BackgroundTask(record, len(fast.body),
-                                         wanted == (0, attachment.size))
+        fast.background = BackgroundTask(record, len(fast.body), asked.whole)
         return fast
     return file_response(request.headers, path, attachment, attachment.filename,
                          chunk_size, record, stat=stat)
 
 
-def _small_range(request: Request, attachment: Attachment,
-                 chunk_size: int) -> tuple[int, int] | None:
-    """The one range a GET asks for, when it fits in one read; None for anything else
-    (whole files, several ranges, 304s, an If-Range date), which FileResponse serves."""
-    if request.method != "GET" or "range" not in request.headers:
-        return None
+@dataclass(frozen=True)
+class _Asked:
+    """What a request asks of a file, read once from its method and headers."""
+
+    range: tuple[int, int] | None  # the one satisfiable range of a GET that gets a body
+    # From the first byte to the last: what an attendee's download limit counts. A player's
+    # later ranges (seeking), a probe of the first bytes, a HEAD or a 304 revalidation fetch
+    # nothing new.
+    whole: bool
+
+
+def _asked(request: Request, attachment: Attachment) -> _Asked:
     etag = f'"{attachment.sha256}"'
-    if not_modified(request.headers, etag, attachment.created_at):
-        return None
+    if request.method != "GET" or not_modified(request.headers, etag, attachment.created_at):
+        return _Asked(None, False)
     try:
         wanted = single_range(request.headers, etag, attachment.size)
     except RangeNotSatisfiable:
-        return None
-    if wanted is None or wanted[1] - wanted[0] > chunk_size:
-        return None
-    return wanted
+        return _Asked(None, False)
+    # Several ranges read as "no range" here, yet answer a 206 of parts, never the file.
+    several = "," in request.headers.get("range", "")
+    return _Asked(wanted, not several and wanted in (None, (0, attachment.size)))
 
 
 async def _with_grant(request: Request, principal: Principal,
@@ -110,20 +116,3 @@ async def _with_grant(request: Request, principal: Principal,
     attendee = await links.attendee_for_grant(settings.secret_key, grant, attachment.id,
                                               settings.media_grant_seconds)
     return await attendee_principal(attendee, principal)
-
-
-def _is_a_download(request: Request, attachment: Attachment) -> bool:
-    """Whether this request fetches the file from its first byte to its last: what an
-    attendee's download limit counts. A player's later ranges (seeking), a probe of the first
-    bytes, a HEAD or a 304 revalidation fetch nothing new."""
-    if request.method != "GET":
-        return False
-    if not_modified(request.headers, f'"{attachment.sha256}"', attachment.created_at):
-        return False
-    if "," in request.headers.get("range", ""):
-        return False  # several ranges: a 206 of parts, never the whole file
-    try:
-        wanted = single_range(request.headers, f'"{attachment.sha256}"', attachment.size)
-    except RangeNotSatisfiable:
-        return False
-    return wanted is None or wanted == (0, attachment.size)
