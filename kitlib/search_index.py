@@ -165,17 +165,26 @@ class Searcher:
         target = str(link.readlink()) if link.is_symlink() else ""
         if self._view is None or target != self._target:
             # A rebuild swapped the folder: generations restart, so reopen (~130 ms).
-            ix, name, searcher = self._open(link, target)
-            if self._view is not None:
-                self._view.searcher.close()
-            self._ix, self._target = ix, name
-            self._view = IndexView(searcher, self._cache)
-        elif not self._view.searcher.up_to_date():
+            return self._reopen(link, target)
+        try:
+            fresh = self._view.searcher.up_to_date()
+        except Exception:
+            # Swapped and its folder removed since the link was read just above.
+            return self._reopen(link, target)
+        if not fresh:
             # Not searcher.refresh(): it reuses a segment's reader by segment id and so misses
             # deletions committed into that segment since (a deleted resource kept showing).
             old = self._view.searcher
             self._view = IndexView(self._ix.searcher(weighting=weighting()), self._cache)
             old.close()
+        return self._view
+
+    def _reopen(self, link: Path, target: str) -> IndexView:
+        ix, name, searcher = self._open(link, target)
+        if self._view is not None:
+            self._view.searcher.close()
+        self._ix, self._target = ix, name
+        self._view = IndexView(searcher, self._cache)
         return self._view
 
     def _open(self, link: Path, target: str) -> tuple[Any, str, Any]:
