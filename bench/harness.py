@@ -393,10 +393,21 @@ class Kitlib:
 class Nginx:
     """nginx on a loopback port serving ``root`` with its own config (no system service)."""
 
-    def __init__(self, bench: Bench, root: Path, workers: int = 1) -> None:
+    def __init__(self, bench: Bench, root: Path, workers: int = 1,
+                 front_of: str | None = None) -> None:
+        """With ``front_of`` (a kitlib's host:port), also serve deploy/nginx-kitlib.conf, as
+        docs/deploy.md installs it, on ``front_base``: kitlib behind nginx."""
         exe = require("nginx", "nginx")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.front_base = ""
+        front = ""
+        if front_of is not None:
+            front_port = free_port()
+            self.front_base = f"http://127.0.0.1:{front_port}"
+            front = (REPO / "deploy" / "nginx-kitlib.conf").read_text() \
+                .replace("@LISTEN@", f"127.0.0.1:{front_port}") \
+                .replace("@KITLIB@", front_of).replace("@UPLOADS@", str(root))
         prefix = bench.root / "nginx"
         (prefix / "tmp").mkdir(parents=True)
         user = "user root;" if os.geteuid() == 0 else ""  # the data folder is private (0700)
@@ -425,6 +436,7 @@ http {{
         root {root};
         location = /healthz {{ return 204; }}
     }}
+{front}
 }}
 """)
         self.proc = bench.spawn([exe, "-p", str(prefix), "-c", str(conf)], log="nginx.log")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from stat import S_ISREG
+from typing import Any
 from urllib.parse import quote
 
 import anyio
@@ -32,6 +33,7 @@ from tortoise import connections
 from kitlib import jobs
 from kitlib.errors import RangeNotSatisfiable
 from kitlib.models import DownloadEvent, JobKind, StoredFile
+from kitlib.sqlite_backend import SqliteClient
 
 log = logging.getLogger("kitlib")
 
@@ -192,9 +194,13 @@ async def find_attachment(attachment_id: int) -> Attachment | None:
     """One hand-written query instead of an ORM select_related, which rebuilt its SQL on
     every request and cost a sixth of the event loop under concurrent range reads."""
     connection = connections.get("default")
-    placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"
-    rows = await connection.execute_query_dict(_ATTACHMENT_SQL.format(placeholder),
-                                               [attachment_id])
+    rows: list[dict[str, Any]] | None = None
+    if isinstance(connection, SqliteClient):
+        rows = connection.read_now(_ATTACHMENT_SQL.format("?"), [attachment_id])
+    if rows is None:
+        placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"
+        rows = await connection.execute_query_dict(_ATTACHMENT_SQL.format(placeholder),
+                                                   [attachment_id])
     if not rows:
         return None
     row = dict(rows[0])
@@ -234,15 +240,45 @@ def _media_type(stored: StoredFile | Attachment) -> str:
         else "application/octet-stream"
 
 
+def not_modified_response(request_headers: Headers,
+                          stored: StoredFile | Attachment) -> Response | None:
+    """A 304 when the client's copy is current, else None."""
+    if not_modified(request_headers, f'"{stored.sha256}"', stored.created_at):
+        return Response(status_code=304, headers=_headers(stored, None))
+    return None
+
+
 def file_response(request_headers: Headers, path: Path, stored: StoredFile | Attachment,
                   filename: str, chunk_size: int, on_complete: OnComplete | None,
                   stat: os.stat_result | None = None) -> Response:
     """The response for one stored file, or a 304 when the client's copy is current."""
-    if not_modified(request_headers, f'"{stored.sha256}"', stored.created_at):
-        return Response(status_code=304, headers=_headers(stored, None))
+    if (unchanged := not_modified_response(request_headers, stored)) is not None:
+        return unchanged
     headers = _headers(stored, filename)
     return TrackedFileResponse(path, headers=headers, media_type=_media_type(stored),
                                stat_result=stat, chunk_size=chunk_size, on_complete=on_complete)
+
+
+def accel_response(stored: Attachment, filename: str, location: str) -> Response:
+    """An empty answer naming the blob nginx should send (``X-Accel-Redirect``).
+
+    nginx then reads the file with sendfile and does Range and If-Range itself, against the
+    validators and content headers kitlib sends here, which deploy/nginx-kitlib.conf copies
+    onto its answer. The caller has checked access, answered any 304 and checked the blob.
+    """
+    headers = _headers(stored, filename)
+    headers["X-Accel-Redirect"] = location + stored.storage_key
+    return Response(status_code=200, headers=headers, media_type=_media_type(stored))
+
+
+def check_blob(path: Path, size: int) -> None:
+    """Raise MissingContent unless ``path`` is a regular file of ``size`` bytes."""
+    try:
+        info = path.stat()
+    except OSError:
+        raise MissingContent(path) from None
+    if not S_ISREG(info.st_mode) or info.st_size != size:
+        raise MissingContent(path)
 
 
 class MissingContent(Exception):

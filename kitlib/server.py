@@ -23,7 +23,10 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until interrupted."""
     options: dict[str, Any] = dict(
         host=host, port=port, log_level=settings.log_level, http="httptools", loop="uvloop",
-        proxy_headers=False, server_header=False, timeout_graceful_shutdown=5)
+        server_header=False, timeout_graceful_shutdown=5,
+        # Without a proxy to trust, X-Forwarded-For is anyone's to forge.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None)
     if workers == 1:
         uvicorn.run(create_app(settings, apply_migrations=False), **options)
     else:

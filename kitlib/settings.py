@@ -8,6 +8,7 @@ message that names the variable, and the CLI stops on it before anything starts.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -60,6 +61,14 @@ def _database_url(value: str) -> str:
     return value
 
 
+def _internal_prefix(value: str) -> str:
+    # Appended to a storage key ("ab/cd/<sha256>") and sent to the proxy as a path: it must be
+    # one, and a plain one, so no request can end up anywhere else.
+    if not re.fullmatch(r"/(?:[A-Za-z0-9._-]+/)+", value) or "/../" in value or "/./" in value:
+        raise ValueError("must be a path such as /_kitlib/blobs/ (starting and ending with /)")
+    return value
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -103,6 +112,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOWNLOAD_CHUNK_SIZE", "Bytes read per chunk when serving files; each download in "
             "progress holds one chunk in memory (default 4MiB).",
             _size),
+    Setting("ACCEL_REDIRECT", "Behind nginx only: the internal location (e.g. /_kitlib/blobs/) "
+            "that serves the uploads folder; kitlib then checks access and answers with "
+            "X-Accel-Redirect, and nginx sends the bytes (docs/deploy.md). Empty: kitlib sends "
+            "them itself (default).", _internal_prefix),
+    Setting("FORWARDED_ALLOW_IPS", "Behind a proxy: its addresses, comma-separated (e.g. "
+            "127.0.0.1), whose X-Forwarded-For and X-Forwarded-Proto kitlib believes; sign-in "
+            "throttling then sees each client's own address (default: none, headers ignored).",
+            str),
     Setting("LOG_LEVEL", "Logging level: debug, info, warning, error (default info).", str),
     Setting("SEARCH_WORKER", "Run the search worker (text extraction, index updates) inside "
             "`kitlib serve` (default true); set false when `kitlib worker` runs apart.", _bool),
@@ -134,6 +151,8 @@ class Settings:
     # (bench/download.py); the price is one such buffer per download in progress.
     download_chunk_size: int = 4 * 1024 * 1024
     body_idle_timeout: int = 60
+    accel_redirect: str = ""
+    forwarded_allow_ips: str = ""
     log_level: str = "info"
     search_worker: bool = True
     extract_timeout: int = 120

@@ -195,6 +195,10 @@ def server_env(settings: Settings) -> dict[str, str]:
                 "KITLIB_BODY_IDLE_TIMEOUT": str(settings.body_idle_timeout),
                 "KITLIB_SEARCH_WORKER": "true" if settings.search_worker else "false",
                 "KITLIB_LOG_LEVEL": settings.log_level})
+    if settings.accel_redirect:
+        env["KITLIB_ACCEL_REDIRECT"] = settings.accel_redirect
+    if settings.forwarded_allow_ips:
+        env["KITLIB_FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
     return env
 
 

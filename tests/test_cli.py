@@ -45,6 +45,8 @@ def test_help_lists_every_command():
     ("KITLIB_PORT", "eighty"), ("KITLIB_PORT", "70000"),
     ("KITLIB_DATABASE_URL", "mysql://x"), ("KITLIB_MAX_UPLOAD_SIZE", "-5"),
     ("KITLIB_LOG_LEVEL", "loud"), ("KITLIB_SECRET_KEY", "short"), ("KITLIB_COLOUR", "red"),
+    ("KITLIB_ACCEL_REDIRECT", "/_kitlib/blobs"), ("KITLIB_ACCEL_REDIRECT", "_kitlib/"),
+    ("KITLIB_ACCEL_REDIRECT", "/a/../b/"), ("KITLIB_ACCEL_REDIRECT", "/blobs/?x=1/"),
 ])
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(settings, variable, value):
     env = {**server_env(settings), variable: value}
