@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402
     MIB,
+    NO_SEARCH_WORKER,
     PDF_HEADER,
     Bench,
     Kitlib,
@@ -122,7 +123,7 @@ def main() -> None:
 def run(bench: Bench, args: argparse.Namespace) -> None:
     total = parse_size(args.size)
     print(f"temporary folder {bench.root}; {machine_note()}")
-    kitlib = Kitlib(bench)
+    kitlib = Kitlib(bench, NO_SEARCH_WORKER)
     ids, urls, sizes = [], [], []
     for i in range(args.files):
         source = bench.root / f"part{i}.pdf"

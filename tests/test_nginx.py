@@ -159,6 +159,19 @@ def test_conditional_requests_get_304_and_head_no_body(front: Front):
     assert head.headers["content-length"] == str(len(PDF))
 
 
+def test_only_kitlib_s_validators_decide_a_304(front: Front):
+    """A blob's file time is not its Last-Modified (a restore rewrites it): nginx must not
+    answer 304 from the file time when kitlib found the client's copy out of date."""
+    file = _upload(front, "restored.pdf", PDF)
+    sha = file["sha256"]
+    blob = front.kitlib.settings.uploads_dir / sha[:2] / sha[2:4] / sha
+    old = datetime(2020, 5, 14, 10, 0, tzinfo=UTC)
+    os.utime(blob, (old.timestamp(), old.timestamp()))
+    response = httpx.get(front.url + file["url"],
+                         headers={"If-Modified-Since": format_datetime(old, usegmt=True)})
+    assert response.status_code == 200 and response.content == PDF
+
+
 def test_access_is_kitlib_s_and_the_blob_location_is_closed(front: Front):
     file = _upload(front, "members.pdf", PDF, visibility="members")
     url = front.url + file["url"]
