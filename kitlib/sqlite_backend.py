@@ -11,6 +11,7 @@ other write. Selected by ``db.tortoise_config`` as the engine of SQLite URLs.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 from urllib.parse import quote
@@ -49,19 +50,29 @@ class SqliteClient(base.SqliteClient):
         """
         if self.filename == ":memory:":
             return None
-        if self._reader is None:
-            reader = sqlite3.connect(f"file:{quote(self.filename)}?mode=ro", uri=True,
-                                     check_same_thread=False, isolation_level=None)
-            reader.row_factory = sqlite3.Row
-            # WAL readers wait only while the log is being recovered after a crash.
-            reader.execute("PRAGMA busy_timeout = 2000")
-            self._reader = reader
-        return [dict(row) for row in self._reader.execute(sql, params)]
+        try:
+            if self._reader is None:
+                reader = sqlite3.connect(f"file:{quote(self.filename)}?mode=ro", uri=True,
+                                         check_same_thread=False, isolation_level=None)
+                reader.row_factory = sqlite3.Row
+                # WAL readers wait only while the log is recovered after a crash: briefly.
+                reader.execute("PRAGMA busy_timeout = 200")
+                self._reader = reader
+            return [dict(row) for row in self._reader.execute(sql, params)]
+        except sqlite3.Error:
+            # Whatever went wrong, the shared connection can still answer: the caller falls
+            # back to it, and the next read opens a fresh reader.
+            self._close_reader()
+            return None
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._reader.close()
+            self._reader = None
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._close_reader()
         await super().close()
 
 

@@ -174,3 +174,23 @@ async def test_completed_downloads_are_recorded_with_bytes(lib):
     events = await DownloadEvent.all().order_by("id")
     assert [(e.bytes, e.complete) for e in events] == [(len(CONTENT), True), (100, False)]
     assert events[0].user_id == lib.member_user.id  # type: ignore[attr-defined]
+
+
+async def test_the_file_lookup_sees_each_commit_and_survives_a_broken_reader(lib):
+    """On SQLite the lookup reads through a read-only connection of its own: a visibility
+    change must apply to the very next request, and a reader that fails must not fail it."""
+    from tortoise import connections
+
+    file = await stored(lib)
+    assert (await lib.client.get(file["url"])).status_code == 200
+    resource = (await lib.client.get("/api/resources", headers=lib.staff)).json()["items"][0]
+    changed = await lib.client.patch(f"/api/resources/{resource['id']}", headers=lib.staff,
+                                     json={"visibility": "staff"})
+    assert changed.status_code == 200
+    assert (await lib.client.get(file["url"])).status_code == 404
+    client = connections.get("default")
+    reader = getattr(client, "_reader", None)
+    if reader is not None:  # SQLite: break it; the shared connection answers instead
+        reader.close()
+    assert (await lib.client.get(file["url"], headers=lib.staff)).status_code == 200
+    assert (await lib.client.get(file["url"])).status_code == 404
