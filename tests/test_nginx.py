@@ -229,3 +229,19 @@ def test_uploads_stream_through_nginx_with_kitlib_s_limit(front: Front, settings
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
     assert list(front.kitlib.settings.uploads_dir.rglob("*.part")) == []
+
+
+def test_bundles_stream_and_resume_through_nginx(front: Front):
+    """Bundles are kitlib's own streamed responses, not handed over: nginx must pass them
+    through whole, with kitlib's length and validators, and pass a resumed range untouched."""
+    for i in range(2):
+        _upload(front, f"partie-é-{i}.pdf", PDF + bytes([i]) * 1000)
+    url = f"{front.url}/api/bundles"
+    whole = httpx.get(url, timeout=60)
+    assert whole.status_code == 200
+    assert whole.headers["content-type"] == "application/zip"
+    assert int(whole.headers["content-length"]) == len(whole.content) > 2 * len(PDF)
+    etag = whole.headers["etag"]
+    resumed = httpx.get(url, timeout=60, headers={"Range": "bytes=1000000-", "If-Range": etag})
+    assert resumed.status_code == 206
+    assert resumed.content == whole.content[1000000:]
