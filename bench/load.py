@@ -52,6 +52,7 @@ from harness import (  # noqa: E402
     MIB,
     Bench,
     Kitlib,
+    Nginx,
     ProcStat,
     bench_session,
     cpu_of,
@@ -93,6 +94,7 @@ class Library:
     entries: dict[str, list[str]] = field(default_factory=dict)
     recording_size: int = 0
     documents: int = 0
+    base: str = ""  # where the clients go: kitlib itself, or nginx in front of it
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -184,8 +186,14 @@ def build_library(bench: Bench, args: argparse.Namespace) -> Library:
         member.append(kitlib.cli("token", "create", "member@example.org")
                       .strip().splitlines()[-1])
 
-    kitlib = Kitlib(bench, workers=args.workers, prepare=prepare)
-    library = Library(kitlib, member[0], documents=args.documents)
+    behind = {"KITLIB_ACCEL_REDIRECT": "/_kitlib/blobs/", "KITLIB_FORWARDED_ALLOW_IPS":
+              "127.0.0.1"} if args.behind_nginx else {}
+    kitlib = Kitlib(bench, behind, workers=args.workers, prepare=prepare)
+    library = Library(kitlib, member[0], documents=args.documents, base=kitlib.base)
+    if args.behind_nginx:
+        # docs/deploy.md's set-up: nginx sends the stored files' bytes, kitlib everything else.
+        library.base = Nginx(bench, kitlib.uploads, workers=args.workers,
+                             front_of=f"127.0.0.1:{kitlib.port}").front_base
     resources: list[dict[str, Any]] = []
     page = 1
     while True:
@@ -249,7 +257,7 @@ def check_entries(library: Library) -> None:
             headers = {"Authorization": f"Bearer {library.member_token}"} if auth == "1" else {}
             if int(size):  # the last range wrk may ask
                 headers["Range"] = f"bytes={int(whole) - int(size)}-{int(whole) - 1}"
-            req = urllib.request.Request(f"{library.kitlib.base}{path}", headers=headers)
+            req = urllib.request.Request(f"{library.base}{path}", headers=headers)
             try:
                 with urllib.request.urlopen(req, timeout=60) as response:
                     response.read()
@@ -321,7 +329,7 @@ def run_once(bench: Bench, library: Library, args: argparse.Namespace, wrk: str,
             env = {**os.environ, "LOAD_ENTRIES": str(entries), "LOAD_TOKEN": library.member_token}
             procs[kind] = subprocess.Popen(
                 [wrk, "-t1", f"-c{connections}", f"-d{args.duration}s",
-                 "--timeout", f"{args.timeout}s", "-s", str(script), kitlib.base],
+                 "--timeout", f"{args.timeout}s", "-s", str(script), library.base],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         outputs = {kind: proc.communicate(timeout=args.duration + 120)[0]
                    for kind, proc in procs.items()}
@@ -396,6 +404,8 @@ def main() -> None:
                         help="concurrent clients in all, split between the types (default 200)")
     parser.add_argument("--runs", type=int, default=2, help="runs, back to back (default 2)")
     parser.add_argument("--workers", type=int, default=1, help="kitlib serve --workers")
+    parser.add_argument("--behind-nginx", action="store_true",
+                        help="clients go through nginx with deploy/nginx-kitlib.conf")
     parser.add_argument("--documents", type=int, default=300, help="generated documents")
     parser.add_argument("--recording-seconds", type=int, default=60,
                         help="length of the generated recording (about 1 MB per 7 s)")

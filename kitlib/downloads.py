@@ -190,12 +190,20 @@ _ATTACHMENT_SQL = (
     "WHERE rf.id = {}")
 
 
-async def find_attachment(attachment_id: int) -> Attachment | None:
+async def find_attachment(attachment_id: int, *, immediate: bool = False) -> Attachment | None:
     """One hand-written query instead of an ORM select_related, which rebuilt its SQL on
-    every request and cost a sixth of the event loop under concurrent range reads."""
+    every request and cost a sixth of the event loop under concurrent range reads.
+
+    ``immediate`` (kitlib behind nginx) reads SQLite on the event loop, skipping the trip to
+    the shared connection's thread. Only there: when kitlib sends the bytes itself, that
+    trip's queue, shared with every page and search, is what keeps 50 clients seeking in a
+    recording from starving them; skipping it gave 7 times the ranges and hundreds of page
+    timeouts (bench/load.py). Behind nginx a download costs kitlib so little that skipping
+    it left pages and searches at their usual rates, with no error (docs/benchmarks.md).
+    """
     connection = connections.get("default")
     rows: list[dict[str, Any]] | None = None
-    if isinstance(connection, SqliteClient):
+    if immediate and isinstance(connection, SqliteClient):
         rows = connection.read_now(_ATTACHMENT_SQL.format("?"), [attachment_id])
     if rows is None:
         placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"

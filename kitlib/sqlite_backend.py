@@ -42,11 +42,12 @@ class SqliteClient(base.SqliteClient):
     def read_now(self, sql: str, params: list[Any]) -> list[dict[str, Any]] | None:
         """Rows of a read by primary key, on the calling thread; None for an in-memory file.
 
-        Each query on the shared aiosqlite connection is a trip to its thread and back; under
-        32 clients asking ranges that trip was the largest cost of a download after the bytes
-        themselves (bench/download.py). A read-only connection of this process's own, in WAL
-        mode, never waits for a writer and sees exactly what was committed: an indexed
-        lookup takes microseconds, less than the trip.
+        Each query on the shared aiosqlite connection is a trip to its thread and back;
+        behind nginx, that trip was the largest cost left of a download (bench/download.py).
+        A read-only connection of this process's own, in WAL mode, never waits for a writer
+        and sees exactly what was committed: an indexed lookup takes microseconds, less than
+        the trip. It blocks the event loop that long, so only a lookup that must be cheap
+        uses it (downloads.find_attachment says when).
         """
         if self.filename == ":memory:":
             return None

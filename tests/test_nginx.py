@@ -182,6 +182,13 @@ def test_access_is_kitlib_s_and_the_blob_location_is_closed(front: Front):
     member = front.kitlib.cli("token", "create", "member@example.org")
     allowed = httpx.get(url, headers={"Authorization": f"Bearer {member}"})
     assert allowed.status_code == 200 and allowed.content == PDF
+    resource = httpx.get(f"{front.url}/api/resources",
+                         headers={"Authorization": f"Bearer {front.token}"}).json()["items"][0]
+    staff_only = httpx.patch(f"{front.url}/api/resources/{resource['id']}",
+                             headers={"Authorization": f"Bearer {front.token}"},
+                             json={"visibility": "staff"})
+    assert staff_only.status_code == 200
+    assert httpx.get(url, headers={"Authorization": f"Bearer {member}"}).status_code == 404
     sha = file["sha256"]
     for path in (f"/_kitlib/blobs/{sha[:2]}/{sha[2:4]}/{sha}", "/_kitlib/blobs/",
                  f"/_kitlib/blobs/../uploads/{sha[:2]}/{sha[2:4]}/{sha}"):

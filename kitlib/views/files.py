@@ -33,7 +33,9 @@ from kitlib.views.common import path_int, settings_of, storage_of
 
 async def download(request: Request) -> Response:
     principal = await resolve_principal(request)
-    attachment = await find_attachment(path_int(request, "file_id"))
+    settings = settings_of(request)
+    attachment = await find_attachment(path_int(request, "file_id"),
+                                       immediate=bool(settings.accel_redirect))
     if attachment is None:
         raise NotFound("No such file.")
     principal = await _with_grant(request, principal, attachment)
@@ -45,7 +47,6 @@ async def download(request: Request) -> Response:
         return RedirectResponse(f"/files/{attachment.id}/{quote(attachment.filename)}{query}",
                                 status_code=301)
     path = storage_of(request).path_for(attachment.storage_key)
-    settings = settings_of(request)
     asked = _asked(request, attachment)
     fast: Response | None = None
     stat = None
