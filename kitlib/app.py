@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kitlib import i18n, logredact
 from kitlib.db import close_db, open_db
-from kitlib.downloads import DownloadRecorder
+from kitlib.download_events import DownloadRecorder
 from kitlib.errors import EXCEPTION_HANDLERS
 from kitlib.limits import RequestLimits
 from kitlib.routes import routes

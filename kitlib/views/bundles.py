@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kitlib.auth import resolve_principal
+from kitlib.download_events import DownloadRecorder
 from kitlib.downloads import (
-    DownloadRecorder,
     GeneratedResponse,
     content_disposition,
     not_modified,

@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 
 from kitlib import links
 from kitlib.auth import Principal, attendee_principal, may_open, resolve_principal
+from kitlib.download_events import DownloadRecorder
 from kitlib.downloads import (
     Attachment,
-    DownloadRecorder,
     MissingContent,
     accel_response,
     check_blob,
