@@ -215,18 +215,23 @@ def accel_response(stored: Attachment, filename: str, location: str) -> Response
     return Response(status_code=200, headers=headers, media_type=_media_type(stored))
 
 
-def check_blob(path: Path, size: int) -> None:
-    """Raise MissingContent unless ``path`` is a regular file of ``size`` bytes."""
+class MissingContent(Exception):
+    """The blob behind a file row is not in storage (or is not the size recorded)."""
+
+
+def _check(info: os.stat_result, path: Path, size: int) -> os.stat_result:
+    if not S_ISREG(info.st_mode) or info.st_size != size:
+        raise MissingContent(path)
+    return info
+
+
+def check_blob(path: Path, size: int) -> os.stat_result:
+    """The blob's stat; MissingContent unless it is a regular file of ``size`` bytes."""
     try:
         info = path.stat()
     except OSError:
         raise MissingContent(path) from None
-    if not S_ISREG(info.st_mode) or info.st_size != size:
-        raise MissingContent(path)
-
-
-class MissingContent(Exception):
-    """The blob behind a file row is not in storage (or is not the size recorded)."""
+    return _check(info, path, size)
 
 
 def _read_checked(path: Path, start: int, length: int, size: int) -> bytes:
@@ -235,9 +240,7 @@ def _read_checked(path: Path, start: int, length: int, size: int) -> bytes:
     except OSError:
         raise MissingContent(path) from None
     try:
-        info = os.fstat(fd)
-        if not S_ISREG(info.st_mode) or info.st_size != size:
-            raise MissingContent(path)
+        _check(os.fstat(fd), path, size)
         return os.pread(fd, length, start)
     finally:
         os.close(fd)
