@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from stat import S_ISREG
 from urllib.parse import quote
 
 from starlette.background import BackgroundTask
@@ -65,9 +64,7 @@ async def download(request: Request) -> Response:
         else:
             # One stat on the loop (an inode in cache: microseconds), handed to the response
             # so Starlette does not make its own in a worker thread.
-            stat = path.stat()
-            if not S_ISREG(stat.st_mode):
-                raise MissingContent(path)
+            stat = check_blob(path, attachment.size)
     except (OSError, MissingContent):
         raise NotFound("This file's content is missing from storage; staff have been told.") \
             from None
