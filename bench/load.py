@@ -160,7 +160,7 @@ def wait_for_index(kitlib: Kitlib, documents: int, deadline_s: float = 600) -> f
             pending = conn.execute(
                 "SELECT count(*) FROM job WHERE state IN ('queued', 'running')").fetchone()[0]
         # No search before the queue is empty: a search with no index yet starts a rebuild,
-        # which queues its changes again two minutes later (indexer.REPLAY_DELAY).
+        # which queues its changes again two minutes later (services.indexing.REPLAY_DELAY).
         if pending == 0:
             found = api(kitlib, "GET", "/api/search?q=loadcorpus&per_page=1")["total"]
             if found >= documents:

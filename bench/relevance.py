@@ -1,13 +1,13 @@
 """Relevance of kitlib's search on a BEIR collection (default: SciFact), as trec_eval scores it.
 
-Indexes the corpus through kitlib.search_index (same analyzers, ranking and query reading as
+Indexes the corpus through kitlib.search (same analyzers, ranking and query reading as
 production, documents in English), runs every query that has judgements and prints, last,
 ``nDCG@10 0.xxxx`` and ``Recall@100 0.xxxx``. Also reports indexing speed and the latency of
 full searches (facets, snippets, suggestion) on stderr-free stdout lines before those two.
 
     python bench/relevance.py [--corpus DIR] [--index DIR] [--set NAME=VALUE ...]
 
-``--set`` overrides a ranking constant of kitlib.search_index or kitlib.search_analysis for
+``--set`` overrides a ranking constant of kitlib.search or kitlib.search.analysis for
 experiments only (e.g. ``--set K1=0.9 --set TITLE_BOOST=0.5``); reported figures use the
 defaults.
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kitlib import search_analysis as sa  # noqa: E402
-from kitlib import search_index as si  # noqa: E402
+from kitlib import search as si  # noqa: E402
+from kitlib.search import analysis as sa  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/shared/corpus/scifact")
 

@@ -9,7 +9,7 @@ language (mostly "en"), kind, visibility, year, 0-4 tags, 0-2 kits, download cou
 
 Each phase runs in its own child process so that its peak RSS (VmHWM) is its own:
 
-1. kitlib: ``search_index.rebuild`` (the production path: one writer, ``limitmb`` default,
+1. kitlib: ``kitlib.search.rebuild`` (the production path: one writer, ``limitmb`` default,
    ``--procs`` processes as ``kitlib reindex`` picks them) - docs/s, size, peak RSS (with
    sub-processes: the parent plus procs × the largest child's peak);
 2. kitlib: ``Searcher.warm`` (what the app runs in the background once it opens an index:
@@ -102,7 +102,7 @@ def load_corpus() -> tuple[list[str], list[list[str]]]:
 
 def make_docs(n: int, seed: int = SEED) -> Iterator[Any]:
     """n deterministic IndexDocs built from real abstracts (streamed, never all in memory)."""
-    from kitlib.search_index import IndexDoc
+    from kitlib.search import IndexDoc
 
     titles, sentences = load_corpus()
     rng = random.Random(seed)
@@ -137,7 +137,7 @@ def make_docs(n: int, seed: int = SEED) -> Iterator[Any]:
 
 def make_queries(n: int, seed: int = SEED + 1) -> list[dict[str, Any]]:
     """n (+ warm-up) queries of 1-3 content words taken near each other in a real abstract."""
-    from kitlib.search_analysis import STOPWORDS
+    from kitlib.search.analysis import STOPWORDS
 
     _, sentences = load_corpus()
     stops = STOPWORDS["en"]
@@ -237,8 +237,7 @@ class Timer:
 
 def kitlib_index(path: str, n: int, procs: int) -> dict[str, Any]:
     """Child: full rebuild through the production path."""
-    from kitlib import search_index as si
-
+    from kitlib import search as si
     base = peak_rss_mib()
     t0 = time.perf_counter()
     count = si.rebuild(path, make_docs(n), procs=procs)
@@ -252,8 +251,7 @@ def kitlib_index(path: str, n: int, procs: int) -> dict[str, Any]:
 
 def kitlib_search(path: str, queries: list[dict[str, Any]], deadline: float) -> dict[str, Any]:
     """Child: searches as a member with facets, highlights and suggestion."""
-    from kitlib import search_index as si
-
+    from kitlib import search as si
     t0 = time.perf_counter()
     searcher = si.Searcher(path)
     open_ms = (time.perf_counter() - t0) * 1000
@@ -284,8 +282,7 @@ def kitlib_profile(path: str, query: dict[str, Any]) -> str:
     import io
     import pstats
 
-    from kitlib import search_index as si
-
+    from kitlib import search as si
     searcher = si.Searcher(path)
     access = si.Access(visibilities=frozenset(MEMBER_VISIBILITIES))
     filters = si.Filters(
@@ -510,7 +507,7 @@ def main() -> None:
                         "slowest kitlib query")
     args = parser.parse_args()
     if args.procs is None:
-        from kitlib.indexer import MAX_PROCS, PARALLEL_FROM
+        from kitlib.services.indexing import MAX_PROCS, PARALLEL_FROM
 
         parallel = args.docs >= PARALLEL_FROM
         args.procs = max(1, min(os.cpu_count() or 1, MAX_PROCS)) if parallel else 1

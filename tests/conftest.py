@@ -27,11 +27,11 @@ import asyncpg
 import httpx
 import pytest
 
-from kitlib.app import create_app
-from kitlib.auth import create_token, hash_password
+from kitlib.access.credentials import create_token, hash_password
 from kitlib.db import migrate
 from kitlib.models import Role, User
 from kitlib.settings import Settings
+from kitlib.web.app import create_app
 
 BACKEND = os.environ.get("KITLIB_TEST_DATABASE", "sqlite")
 PG_URL = os.environ.get("KITLIB_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -114,7 +114,7 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    # No background search worker: tests drain the job queue themselves (kitlib.jobs.drain).
+    # No background search worker: tests drain the job queue themselves (kitlib.jobs.worker.drain).
     return Settings.for_root(tmp_path, database_url=database_url,
                              max_upload_size=50 * 1024 * 1024, search_worker=False,
                              log_level="warning")

@@ -1,7 +1,7 @@
 """The full access matrix: every route × every kind of caller, with the status each must get,
 and what search, facets, suggestions, feeds, listings, pages and bundles reveal to each.
 
-A route added to kitlib/routes.py without a row here fails ``test_every_route_has_a_row``.
+A route added to kitlib/web/routes.py without a row here fails ``test_every_route_has_a_row``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 from kitlib.models import Attendee
-from kitlib.routes import routes
+from kitlib.web.routes import routes
 
 pytestmark = pytest.mark.anyio
 

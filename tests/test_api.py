@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.routing import Mount, Route
 
-from kitlib.jobs import drain
-from kitlib.routes import routes
+from kitlib.jobs.worker import drain
+from kitlib.web.routes import routes
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from itsdangerous import TimestampSigner, URLSafeSerializer
 
-from kitlib.jobs import drain
-from kitlib.links import ATTENDEE_COOKIE
+from kitlib.access.links import ATTENDEE_COOKIE
+from kitlib.jobs.worker import drain
 from kitlib.models import Attendee
 
 pytestmark = pytest.mark.anyio

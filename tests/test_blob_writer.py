@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kitlib import blob_writer
 from kitlib.errors import InsufficientStorage, PayloadTooLarge
 from kitlib.storage import Storage
+from kitlib.storage import writer as blob_writer
 
 pytestmark = pytest.mark.anyio
 

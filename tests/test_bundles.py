@@ -19,8 +19,8 @@ import httpx
 import pytest
 import stream_zip as stream_zip_module
 
-from kitlib.auth import ANONYMOUS, Principal
-from kitlib.jobs import drain
+from kitlib.access.rules import ANONYMOUS, Principal
+from kitlib.jobs.worker import drain
 from kitlib.models import DownloadEvent, StoredFile
 from kitlib.services import bundle_zip as bz
 from kitlib.services import bundles as svc

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from kitlib.app import create_app
 from kitlib.cli import command_names, main
 from kitlib.settings import SETTINGS, Settings
+from kitlib.web.app import create_app
 from tests.conftest import server_env
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

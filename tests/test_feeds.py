@@ -7,7 +7,7 @@ from datetime import datetime
 import defusedxml.ElementTree as ET
 import pytest
 
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 from kitlib.models import ExtractionStatus, Resource
 from kitlib.settings import Settings
 from tests.conftest import staff_token, start_server, stop_server

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from kitlib import charts
 from kitlib.i18n import format_size, negotiate, translations
+from kitlib.web import charts
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 
-from kitlib import jobs
-from kitlib.indexer import write
+from kitlib.jobs import queue
+from kitlib.jobs import worker as jobs
 from kitlib.models import Job, JobKind, JobState, Resource, ResourceFile, StoredFile
+from kitlib.services.indexing import write
 from tests.conftest import server_env
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +48,7 @@ async def test_two_concurrent_workers_never_claim_the_same_job(lib):
     claimed: dict[str, list[int]] = {}
 
     async def take(name: str) -> None:
-        got = await jobs.claim([JobKind.EXTRACT], 30, name)
+        got = await queue.claim([JobKind.EXTRACT], 30, name)
         claimed[name] = [j.id for j in got]
 
     async with anyio.create_task_group() as tg:
@@ -79,7 +80,7 @@ async def test_a_crash_between_commit_and_index_write_is_recovered(lib):
     await lib.client.patch(f"/api/resources/{rid}", headers=lib.staff,
                            json={"title": "Déshumidificateur"})
     # The worker claimed the job and died before writing the index.
-    stale = datetime.now(UTC) - jobs.LEASE - timedelta(seconds=1)
+    stale = datetime.now(UTC) - queue.LEASE - timedelta(seconds=1)
     await Job.filter(state=JobState.QUEUED).update(state=JobState.RUNNING, locked_by="dead:1",
                                                    locked_at=stale, attempts=1)
     assert await jobs.drain(lib.settings) == 1
@@ -96,7 +97,7 @@ async def test_the_worker_taking_the_queue_requeues_jobs_a_killed_worker_left_ru
                                              locked_at=datetime.now(UTC), attempts=1)
     await Job.filter(resource_id=poison).update(
         state=JobState.RUNNING, locked_by="dead:1", locked_at=datetime.now(UTC),
-        attempts=jobs.MAX_ATTEMPTS)
+        attempts=queue.MAX_ATTEMPTS)
     assert await jobs.drain_as_leader(lib.settings) >= 2  # extraction, then indexing
     assert await hits(lib, "nebuliseur") == [rid]
     failed = await Job.get(resource_id=poison, kind=JobKind.EXTRACT)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kitlib import media
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 from kitlib.models import StoredFile
 
 pytestmark = pytest.mark.anyio

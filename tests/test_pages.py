@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 from tests.test_access import catalogue
 from tests.test_auth import sign_in
 

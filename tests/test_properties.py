@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 from kitlib.models import StoredFile
 
 pytestmark = pytest.mark.anyio

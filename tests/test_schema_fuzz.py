@@ -30,11 +30,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from kitlib.app import create_app
-from kitlib.auth import create_token, hash_password
+from kitlib.access.credentials import create_token, hash_password
 from kitlib.db import close_db, open_db
 from kitlib.models import Role, User
 from kitlib.settings import Settings
+from kitlib.web.app import create_app
 from tests.conftest import run_async
 
 # Per operation and role; negative cases cost more (bigger bodies), so fewer of them.

@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from kitlib.jobs import drain
+from kitlib.jobs.worker import drain
 
 pytestmark = pytest.mark.anyio
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kitlib import search_index as si
-from kitlib.search_analysis import ANALYZERS, analyze
-from kitlib.search_index import Access, Filters, IndexDoc
-from kitlib.search_postings import docnums
+from kitlib import search as si
+from kitlib.search import Access, Filters, IndexDoc
+from kitlib.search.analysis import ANALYZERS, analyze
+from kitlib.search.postings import docnums
 
 PUBLIC = Access(visibilities=frozenset({"public"}))
 MEMBERS = Access(visibilities=frozenset({"public", "members"}))

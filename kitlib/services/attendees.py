@@ -21,7 +21,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from kitlib import links
+from kitlib.access import links
 from kitlib.errors import BadRequest, Forbidden, InvalidField, NotFound
 from kitlib.models import Attendee, DownloadEvent, Resource, ResourceFile, User, Webinar
 from kitlib.services.resources import audit

@@ -26,10 +26,10 @@ from urllib.parse import quote, urlencode
 from anyio import to_thread
 from tortoise.expressions import Q
 
-from kitlib.auth import Principal, visible_q
+from kitlib.access.rules import Principal, visible_q
 from kitlib.errors import BadRequest, KitlibError, NotFound
 from kitlib.models import Kit, KitItem, Resource, ResourceFile, StoredFile, Webinar
-from kitlib.search_analysis import tag_key
+from kitlib.search.analysis import tag_key
 from kitlib.services import bundle_zip as bz
 from kitlib.services import search as search_svc
 from kitlib.services.stats import csv_cell
@@ -113,7 +113,7 @@ def _check_count(count: int, limit: int) -> None:
 
 async def _shown_by(webinars: Sequence[int]) -> set[int]:
     """Resources each webinar shows, as the index files them: under the first webinar (by
-    id) that shows them (kitlib/indexer.py)."""
+    id) that shows them (kitlib/services/indexing.py)."""
     shown = {rid for w in await Webinar.filter(id__in=list(webinars))
              for rid in (w.recording_id, w.slides_id, w.transcript_id) if rid}
     first: dict[int, int] = {}

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from kitlib.auth import ANONYMOUS, Principal, visible_q
+from kitlib.access.rules import ANONYMOUS, Principal, visible_q
 from kitlib.models import Resource, ResourceFile
 from kitlib.services import search as search_svc
 

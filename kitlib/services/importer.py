@@ -13,11 +13,11 @@ from typing import Any
 import yaml
 
 from kitlib.errors import KitlibError
-from kitlib.formdata import clean_filename
 from kitlib.models import Kit, ResourceFile, StoredFile, User
 from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
 from kitlib.storage import Storage, file_chunks
+from kitlib.web.formdata import clean_filename
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.yaml", "manifest.yml", "manifest.json")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from kitlib.auth import Principal, can_view, visible_q
+from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import Conflict, InvalidField, NotFound
-from kitlib.jobs import enqueue
+from kitlib.jobs.queue import enqueue
 from kitlib.models import JobKind, Kit, KitItem, Resource, ResourceFile, User, Webinar
 from kitlib.services import validation as v
 from kitlib.services.resources import audit, to_json

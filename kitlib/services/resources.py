@@ -15,9 +15,9 @@ from urllib.parse import quote
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from kitlib.auth import Principal, can_view, visible_q
+from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import InvalidField, NotFound, UnsupportedMediaType
-from kitlib.jobs import enqueue
+from kitlib.jobs.queue import enqueue
 from kitlib.models import (
     AuditEvent,
     ExtractionStatus,

@@ -20,11 +20,12 @@ from urllib.parse import quote
 import anyio.to_thread
 from tortoise.expressions import Q
 
-from kitlib import indexer, jobs
-from kitlib import search_index as si
-from kitlib.auth import Principal, visible_q
+from kitlib import search as si
+from kitlib.access.rules import Principal, visible_q
 from kitlib.errors import IndexRebuilding, InvalidField
+from kitlib.jobs import worker as jobs
 from kitlib.models import Job, JobState, Kind, Kit, Language, Resource, ResourceFile, Webinar
+from kitlib.services import indexing as indexer
 from kitlib.services.validation import day, is_id, is_slug, page_params
 from kitlib.settings import Settings
 

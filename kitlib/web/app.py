@@ -1,0 +1,106 @@
+"""create_app(settings): the ASGI application, built fresh for each set of settings."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kitlib.db import close_db, open_db
+from kitlib.i18n import check_catalogues
+from kitlib.services.download_events import DownloadRecorder
+from kitlib.services.feeds import xml_text
+from kitlib.services.search import SearchService
+from kitlib.settings import Settings
+from kitlib.storage import Storage
+from kitlib.web import i18n, logredact
+from kitlib.web.errors import EXCEPTION_HANDLERS
+from kitlib.web.limits import RequestLimits
+from kitlib.web.routes import routes
+
+log = logging.getLogger("kitlib")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "media-src 'self'; object-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'")
+
+
+class SecurityHeaders:
+    """Pure ASGI, so streamed uploads and downloads pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", PAGE_CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def template_dir() -> Path:
+    """templates/ at the repository root, or the copy shipped inside the wheel."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "templates", package / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError("kitlib's templates folder is missing from this installation")
+
+
+def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlette:
+    """Build the application; the lifespan opens the database and the storage folders."""
+    storage = Storage(settings.uploads_dir)
+    downloads = DownloadRecorder()
+    templates = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()),
+                                   autoescape=True, undefined=jinja2.StrictUndefined)
+    templates.filters["xml_text"] = xml_text
+    i18n.install(templates)
+    check_catalogues()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logredact.install()  # after the server configured its loggers
+        storage.ensure()
+        if swept := storage.sweep():
+            log.warning("removed %d temporary files left by interrupted uploads", swept)
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        context = await open_db(settings, apply_migrations=apply_migrations)
+        # Search: the shared searcher and, unless disabled, the background index worker.
+        app.state.search = SearchService.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.search.close()
+            await downloads.close()
+            await close_db(context)
+
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.storage = storage
+    app.state.downloads = downloads
+    app.state.templates = templates
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits)
+    return app
+

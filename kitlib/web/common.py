@@ -1,0 +1,59 @@
+"""Small helpers every view uses: the caller, the body, the shared objects on app.state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from kitlib.access.rules import Principal, require_staff
+from kitlib.errors import BadRequest, InvalidField, PayloadTooLarge, UnsupportedMediaType
+from kitlib.services.validation import is_id
+from kitlib.settings import Settings
+from kitlib.storage import Storage
+from kitlib.web.auth import check_csrf, resolve_principal
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def storage_of(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+async def staff(request: Request) -> Principal:
+    """The caller, who must be staff; unsafe cookie requests must also pass CSRF."""
+    principal = await resolve_principal(request)
+    require_staff(principal)
+    check_csrf(request, principal)
+    return principal
+
+
+async def json_body(request: Request) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}") from None
+
+
+def path_int(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    if isinstance(raw, int):
+        return raw
+    text = str(raw)
+    if not is_id(text):
+        raise InvalidField(name, "must be a positive integer")
+    return int(text)

@@ -1,0 +1,1 @@
+"""Request handlers: ``api`` answers JSON (and files, feeds, bundles), ``pages`` renders HTML."""

@@ -1,0 +1,1 @@
+"""The JSON API: parse the request, call a service, answer JSON."""

@@ -1,0 +1,1 @@
+"""The HTML pages: parse the request, call a service, render a template."""
