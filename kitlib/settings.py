@@ -69,6 +69,14 @@ def _internal_prefix(value: str) -> str:
     return value
 
 
+def _base_url(value: str) -> str:
+    # Links written outside a request (feeds, bundle manifests, mail) start with it: a bare
+    # origin, or an origin and a path prefix, never a query or a fragment.
+    if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", value):
+        raise ValueError("must be an absolute http:// or https:// URL, e.g. https://kits.example.org")
+    return value.rstrip("/")
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -120,6 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
             "127.0.0.1), whose X-Forwarded-For and X-Forwarded-Proto kitlib believes; sign-in "
             "throttling then sees each client's own address (default: none, headers ignored).",
             str),
+    Setting("BASE_URL", "The library's public address, e.g. https://kits.example.org; absolute "
+            "links in feeds and bundle manifests start with it (default: the address each "
+            "request came to).", _base_url),
     Setting("LOG_LEVEL", "Logging level: debug, info, warning, error (default info).", str),
     Setting("SEARCH_WORKER", "Run the search worker (text extraction, index updates) inside "
             "`kitlib serve` (default true); set false when `kitlib worker` runs apart.", _bool),
@@ -153,6 +164,7 @@ class Settings:
     body_idle_timeout: int = 60
     accel_redirect: str = ""
     forwarded_allow_ips: str = ""
+    base_url: str = ""
     log_level: str = "info"
     search_worker: bool = True
     extract_timeout: int = 120
