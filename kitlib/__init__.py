@@ -1,4 +1,10 @@
-"""kitlib: a webinar and resource-kit library."""
+"""kitlib: a webinar and resource-kit library.
+
+Packages by job, from the top down (``make lint`` checks the layers with import-linter):
+``web``, ``cli`` and ``jobs.worker`` call ``services``; services use ``jobs.queue``, ``search``,
+``extract``, ``storage``, ``access``, ``media`` and ``db``; everything may use ``models``,
+``settings``, ``errors``, ``formats`` and ``i18n``.
+"""
 
 __version__ = "0.1.0"
 
