@@ -39,6 +39,27 @@ PASSWORD = "correct horse battery staple"
 _counter = itertools.count()
 
 
+# Fixtures that open a database: a test that uses none of them behaves the same on both.
+DATABASE_FIXTURES = frozenset({"template_db", "empty_database_url"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out what does not depend on the database.
+
+    Tests that open no database (extraction, media, rendering, settings) and the browser tests
+    (which drive behaviour the API tests cover on both databases) run once, on SQLite.
+    """
+    if BACKEND != "postgres":
+        return
+    once = [item for item in items
+            if item.get_closest_marker("browser")
+            or not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        kept = set(map(id, once))
+        items[:] = [item for item in items if id(item) not in kept]
+
+
 def pytest_report_header() -> str:
     return f"kitlib database backend: {BACKEND}"
 
