@@ -29,32 +29,26 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     MIB,
     NO_SEARCH_WORKER,
     PDF_HEADER,
     Bench,
-    Kitlib,
     ProcStat,
     RssSampler,
     bench_session,
     human,
-    machine_note,
     median,
     parse_size,
     require,
-    table,
-    today,
-    update_docs,
     warm_page_cache,
     write_test_file,
 )
+from bench.servers import Kitlib
 
 
 def api(kitlib: Kitlib, method: str, path: str, body: Any | None = None) -> Any:

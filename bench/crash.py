@@ -18,10 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from kitlib.settings import Settings  # noqa: E402
-from tests.crashkit import crash_cycles, summary, worker_crash_cycles  # noqa: E402
+from bench.crashkit import crash_cycles, summary, worker_crash_cycles
+from kitlib.settings import Settings
 
 
 def main() -> int:

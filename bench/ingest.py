@@ -22,17 +22,12 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
-    Kitlib,
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     bench_session,
-    machine_note,
     median,
-    table,
-    today,
-    update_docs,
 )
+from bench.servers import Kitlib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "fixtures" / "docs" / "en_gowning_guide.pdf"

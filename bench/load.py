@@ -46,24 +46,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     MIB,
     Bench,
-    Kitlib,
-    Nginx,
     ProcStat,
     bench_session,
     cpu_of,
     human,
-    machine_note,
     median,
     require,
-    table,
-    today,
-    update_docs,
 )
+from bench.servers import Kitlib, Nginx
 
 HEADING = "Load: 200 clients, 60 s"
 TYPES = ("search", "pages", "ranges", "bundles")

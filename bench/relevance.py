@@ -18,16 +18,13 @@ import argparse
 import json
 import math
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from kitlib import search as si  # noqa: E402
-from kitlib.search import analysis as sa  # noqa: E402
+from kitlib import search as si
+from kitlib.search import analysis as sa
 
 DEFAULT_CORPUS = Path("/work/shared/corpus/scifact")
 

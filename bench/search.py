@@ -41,7 +41,6 @@ import resource
 import shutil
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -49,8 +48,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CORPUS = Path("/work/shared/corpus/scifact/corpus.jsonl")
 SEED = 20261125

@@ -24,36 +24,30 @@ from __future__ import annotations
 import argparse
 import hashlib
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     MIB,
     NO_SEARCH_WORKER,
     REPO,
     VENV_BIN,
     Bench,
-    Kitlib,
     ProcStat,
     RssSampler,
     bench_session,
-    free_port,
     human,
-    machine_note,
     median,
     parse_size,
     require,
-    table,
-    today,
-    update_docs,
     wait_http,
     warm_page_cache,
     write_test_file,
 )
+from bench.live import free_port
+from bench.servers import Kitlib
 
 DRAIN = "uvicorn only reading"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.crashkit import crash_cycles, worker_crash_cycles
 from kitlib.settings import Settings
-from tests.crashkit import crash_cycles, worker_crash_cycles
 
 pytestmark = pytest.mark.slow
 
