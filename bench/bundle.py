@@ -13,7 +13,7 @@ appended to the first 90 % must hash like the whole. With ``--zip64-size`` (defa
 a sparse file larger than 4 GiB goes into a kit of its own, and its bundle, written to
 disk, must pass ``python -m zipfile -t`` and ``unzip -t``.
 
-    .venv/bin/python bench/bundle.py [--size 2GiB] [--files 4] [--runs 3]
+    .venv/bin/python -m bench.bundle [--size 2GiB] [--files 4] [--runs 3]
         [--zip64-size 4.5GiB] [--no-docs]
 
 Needs curl and unzip; installs nothing.
@@ -246,10 +246,10 @@ def report(args: argparse.Namespace, files_size: int, bundle_size: int, singles:
     print(resume)
     if args.no_docs:
         return
-    command = (f".venv/bin/python bench/bundle.py --size {args.size} --files {args.files} "
+    command = (f".venv/bin/python -m bench.bundle --size {args.size} --files {args.files} "
                f"--runs {args.runs} --zip64-size {args.zip64_size}")
     update_docs("Bundles", f"""
-`bench/bundle.py` puts {args.files} files of random bytes ({human(files_size)} in all,
+`python -m bench.bundle` puts {args.files} files of random bytes ({human(files_size)} in all,
 uploaded through the API, in the page cache) in a kit, then downloads, interleaved (which
 goes first alternates) after one warm-up each, the kit's files one after the other (one
 curl, one kept-alive connection, `-o /dev/null`) and the kit's bundle
