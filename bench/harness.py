@@ -1,4 +1,5 @@
-"""What the transfer benchmarks share: a throw-away kitlib, a throw-away nginx, samplers, docs.
+"""What the benchmarks share: a temporary root and the processes under it, sizes, test files,
+CPU and memory samplers (the servers themselves are in bench.servers).
 
 Everything lives under one temporary folder and listens on 127.0.0.1 only. Processes are
 started in their own session and stopped by process group when the benchmark ends, on an
