@@ -13,7 +13,7 @@ appended to the first 90 % must hash like the whole. With ``--zip64-size`` (defa
 a sparse file larger than 4 GiB goes into a kit of its own, and its bundle, written to
 disk, must pass ``python -m zipfile -t`` and ``unzip -t``.
 
-    .venv/bin/python bench/bundle.py [--size 2GiB] [--files 4] [--runs 3]
+    .venv/bin/python -m bench.bundle [--size 2GiB] [--files 4] [--runs 3]
         [--zip64-size 4.5GiB] [--no-docs]
 
 Needs curl and unzip; installs nothing.
@@ -29,32 +29,26 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     MIB,
     NO_SEARCH_WORKER,
     PDF_HEADER,
     Bench,
-    Kitlib,
     ProcStat,
     RssSampler,
     bench_session,
     human,
-    machine_note,
     median,
     parse_size,
     require,
-    table,
-    today,
-    update_docs,
     warm_page_cache,
     write_test_file,
 )
+from bench.servers import Kitlib
 
 
 def api(kitlib: Kitlib, method: str, path: str, body: Any | None = None) -> Any:
@@ -252,10 +246,10 @@ def report(args: argparse.Namespace, files_size: int, bundle_size: int, singles:
     print(resume)
     if args.no_docs:
         return
-    command = (f".venv/bin/python bench/bundle.py --size {args.size} --files {args.files} "
+    command = (f".venv/bin/python -m bench.bundle --size {args.size} --files {args.files} "
                f"--runs {args.runs} --zip64-size {args.zip64_size}")
     update_docs("Bundles", f"""
-`bench/bundle.py` puts {args.files} files of random bytes ({human(files_size)} in all,
+`python -m bench.bundle` puts {args.files} files of random bytes ({human(files_size)} in all,
 uploaded through the API, in the page cache) in a kit, then downloads, interleaved (which
 goes first alternates) after one warm-up each, the kit's files one after the other (one
 curl, one kept-alive connection, `-o /dev/null`) and the kit's bundle
@@ -276,30 +270,6 @@ Run on {today()}; machine: {machine_note()}.
 
 {zip64 or ""}
 
-Where the difference goes: the bundle costs more server CPU per GiB than the same files
-served one by one (column above). stream-zip recomputes each member's CRC-32 as it streams
-it (its integrity check: a file changed on disk stops the stream instead of sending a
-wrong CRC); with zlib's CRC-32 (~3 GiB/s on this machine) that was a third of a core at
-download speed, so kitlib hands stream-zip ISA-L's (`isal`, ~35 GiB/s, same values). The
-rest is stream-zip's generator layers and one worker-thread hop per chunk; the response
-makes one chunk ahead while it sends one. On 2 cores shared with curl, that CPU comes out
-of throughput, and single runs vary widely (see the runs column): quote the medians and
-the ratio, not one run.
-
-Chunk size decides most of it. With 1 MiB chunks (before 2026-11-25, session 4) the
-bundle reached 0.73 of the files on an AMD EPYC machine and 0.83–0.94 on this one, at
-0.52–0.61 s of server CPU per GiB against 0.42–0.48 for the files. Bundles now read
-4 MiB chunks (A/B on 1 GiB, 5 runs each, twice: 1.01 and 1.01 of the files at
-0.46–0.47 s/GiB, against 0.94 and 0.89 at 0.52–0.54 s/GiB with 1 MiB); making two
-chunks ahead instead of one changed nothing measurable and costs 4 MiB more. Single-file
-downloads moved to 4 MiB chunks at the same time (Downloads above), so the "files" row
-got faster too; the RSS growth is those few 4 MiB buffers.
-
-Known limitation: a range is served by regenerating the archive from its first byte and
-dropping what precedes the range, because stream-zip checks every member's CRC-32 as it
-streams, so the files before the range are read again (from the page cache when warm).
-The time to the first byte of a resume therefore grows with the offset: about the time
-the bundle takes to produce that many bytes without sending them.
 """)
 
 

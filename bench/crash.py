@@ -3,7 +3,7 @@ more, under a mixed workload, then the search worker killed alone; after every r
 checks of tests/crashkit.py (acknowledged uploads whole, deletes gone, storage and index in
 agreement with the database, or repaired by ``kitlib check --repair``).
 
-    .venv/bin/python bench/crash.py [--kills 50] [--worker-kills 10] [--clients 3]
+    .venv/bin/python -m bench.crash [--kills 50] [--worker-kills 10] [--clients 3]
                                     [--database-url postgres://…]
 
 Prints one JSON line per phase and exits 1 if anything acknowledged was lost.
@@ -18,10 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from kitlib.settings import Settings  # noqa: E402
-from tests.crashkit import crash_cycles, summary, worker_crash_cycles  # noqa: E402
+from bench.crashkit import crash_cycles, summary, worker_crash_cycles
+from kitlib.settings import Settings
 
 
 def main() -> int:

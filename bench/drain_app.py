@@ -1,4 +1,4 @@
-"""A bare ASGI app that reads a request body and throws it away (bench/upload.py's ceiling).
+"""A bare ASGI app that reads a request body and throws it away (bench.upload's ceiling).
 
 Served by the same uvicorn, httptools and uvloop as ``kitlib serve``: the time it takes to
 receive a body is what any ASGI application pays before doing anything with the bytes.

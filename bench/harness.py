@@ -1,4 +1,5 @@
-"""What the transfer benchmarks share: a throw-away kitlib, a throw-away nginx, samplers, docs.
+"""What the benchmarks share: a temporary root and the processes under it, sizes, test files,
+CPU and memory samplers (the servers themselves are in bench.servers).
 
 Everything lives under one temporary folder and listens on 127.0.0.1 only. Processes are
 started in their own session and stopped by process group when the benchmark ends, on an
@@ -8,14 +9,10 @@ error, on Ctrl-C or on SIGTERM/SIGALRM (the time bound), so nothing is left behi
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import os
-import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,14 +20,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
-DOCS = REPO / "docs" / "benchmarks.md"
 # For benchmarks of transfers: the search worker would extract text from the test file (a
 # PDF header on random bytes) in the background, on the same 2 cores as the measurement.
 NO_SEARCH_WORKER = {"KITLIB_SEARCH_WORKER": "false"}
@@ -84,12 +79,6 @@ def require(tool: str, package: str) -> str:
     if path is None:
         sys.exit(f"{tool} is not installed: run `apt-get install {package}` (as root) and retry.")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_http(url: str, deadline_s: float = 30.0) -> None:
@@ -254,201 +243,6 @@ def bench_session(max_seconds: int, keep: bool = False) -> Iterator[Bench]:
 
 
 
-def _curl(argv: list[str], what: str) -> str:
-    """Run one curl transfer; its stdout, or an error naming what failed."""
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=660)
-    if done.returncode != 0:
-        raise RuntimeError(f"{what} failed: {done.stdout.strip()} {done.stderr.strip()}")
-    return done.stdout
-
-class Kitlib:
-    """A kitlib under ``bench.root/kitlib``, with a staff token, served by ``kitlib serve``."""
-
-    def __init__(
-        self,
-        bench: Bench,
-        extra_env: dict[str, str] | None = None,
-        workers: int = 1,
-        prepare: Callable[[Kitlib], None] | None = None,
-    ) -> None:
-        """``prepare`` runs after the staff token is made and before the server starts."""
-        self.bench = bench
-        self.data = bench.root / "kitlib"
-        self.data.mkdir()
-        self.env = {
-            **os.environ,
-            "KITLIB_DATA_DIR": str(self.data),
-            "KITLIB_LOG_LEVEL": "warning",
-            **(extra_env or {}),
-        }
-        self.exe = str(VENV_BIN / "kitlib")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.cli("migrate")
-        self.cli(
-            "user",
-            "add",
-            "staff@example.org",
-            "--role",
-            "staff",
-            "--password-stdin",
-            stdin="a-long-benchmark-password\n",
-        )
-        self.token = self.cli("token", "create", "staff@example.org").strip().splitlines()[-1]
-        if prepare is not None:
-            prepare(self)
-        self.proc = bench.spawn(
-            [self.exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)],
-            env=self.env,
-            log="kitlib.log",
-        )
-        wait_http(f"{self.base}/healthz")
-        self.pid = self.proc.pid  # `kitlib serve` runs uvicorn (or its supervisor) in this process
-
-    def pids(self) -> list[int]:
-        """The serving processes: this one and, with ``--workers N > 1``, its workers."""
-        return [self.pid, *children_of(self.pid)]
-
-    def cli(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
-        """Run ``kitlib ARGS`` on this library; its stdout."""
-        done = subprocess.run(
-            [self.exe, *args],
-            env=self.env,
-            input=stdin,
-            text=True,
-            capture_output=True,
-            timeout=timeout,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"kitlib {' '.join(args)} failed: {done.stderr.strip()}")
-        return done.stdout
-
-    @property
-    def uploads(self) -> Path:
-        return self.data / "uploads"
-
-    def upload(self, path: Path, title: str = "bench") -> tuple[dict[str, Any], float]:
-        """POST /api/resources with curl streaming the file from disk; (JSON, seconds)."""
-        argv = [
-            "curl",
-            "-sS",
-            "--fail-with-body",
-            "--max-time",
-            "600",
-            "-o",
-            "-",
-            "-w",
-            "\n%{time_total}",
-            "-H",
-            f"Authorization: Bearer {self.token}",
-            "-F",
-            f"file=@{path};type=application/pdf;filename=bench.pdf",
-            "-F",
-            f"title={title}",
-            "-F",
-            "kind=document",
-            "-F",
-            "visibility=public",
-            "-F",
-            "language=en",
-            f"{self.base}/api/resources",
-        ]
-        body, _, seconds = _curl(argv, "upload").rpartition("\n")
-        return json.loads(body), float(seconds)
-
-    def put_file(self, resource_id: int, path: Path) -> float:
-        """PUT /api/resources/{id}/file with the raw bytes; seconds."""
-        argv = [
-            "curl",
-            "-sS",
-            "--fail-with-body",
-            "--max-time",
-            "600",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{time_total}",
-            "-X",
-            "PUT",
-            "-T",
-            str(path),
-            "-H",
-            f"Authorization: Bearer {self.token}",
-            "-H",
-            "Content-Type: application/octet-stream",
-            "-H",
-            'Content-Disposition: attachment; filename="bench.pdf"',
-            f"{self.base}/api/resources/{resource_id}/file",
-        ]
-        return float(_curl(argv, "PUT"))
-
-    def delete(self, resource_id: int) -> None:
-        req = urllib.request.Request(
-            f"{self.base}/api/resources/{resource_id}",
-            method="DELETE",
-            headers={"Authorization": f"Bearer {self.token}"},
-        )
-        with urllib.request.urlopen(req, timeout=60):
-            pass
-
-
-class Nginx:
-    """nginx on a loopback port serving ``root`` with its own config (no system service)."""
-
-    def __init__(self, bench: Bench, root: Path, workers: int = 1,
-                 front_of: str | None = None) -> None:
-        """With ``front_of`` (a kitlib's host:port), also serve deploy/nginx-kitlib.conf, as
-        docs/deploy.md installs it, on ``front_base``: kitlib behind nginx."""
-        exe = require("nginx", "nginx")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.front_base = ""
-        front = ""
-        if front_of is not None:
-            front_port = free_port()
-            self.front_base = f"http://127.0.0.1:{front_port}"
-            front = (REPO / "deploy" / "nginx-kitlib.conf").read_text() \
-                .replace("@LISTEN@", f"127.0.0.1:{front_port}") \
-                .replace("@KITLIB@", front_of).replace("@UPLOADS@", str(root))
-        prefix = bench.root / "nginx"
-        (prefix / "tmp").mkdir(parents=True)
-        user = "user root;" if os.geteuid() == 0 else ""  # the data folder is private (0700)
-        conf = prefix / "nginx.conf"
-        conf.write_text(f"""
-{user}
-daemon off;
-worker_processes {workers};
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    keepalive_timeout 120s;
-    default_type application/pdf;
-    client_body_temp_path {prefix}/tmp/body;
-    proxy_temp_path {prefix}/tmp/proxy;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
-    server {{
-        listen 127.0.0.1:{self.port};
-        root {root};
-        location = /healthz {{ return 204; }}
-    }}
-{front}
-}}
-""")
-        self.proc = bench.spawn([exe, "-p", str(prefix), "-c", str(conf)], log="nginx.log")
-        wait_http(f"{self.base}/healthz")
-
-    def worker_pids(self) -> list[int]:
-        return children_of(self.proc.pid)
-
-
 def children_of(pid: int) -> list[int]:
     """Direct child processes of ``pid`` (server workers)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -459,45 +253,3 @@ def children_of(pid: int) -> list[int]:
 
 def cpu_of(pids: list[int]) -> float:
     return sum(ProcStat(p).cpu() for p in pids)
-
-
-def machine_note() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = os.sysconf("SC_PHYS_PAGES") * PAGE
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {human(mem)} RAM, Linux {platform.release()}, "
-        f"Python {platform.python_version()}; client and servers share the same cores"
-    )
-
-
-def today() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def update_docs(heading: str, body: str) -> None:
-    """Replace (or append) the ``## heading`` section of docs/benchmarks.md."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    section = f"## {heading}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOCS.write_text(text, encoding="utf-8")
-    print(f"wrote the '## {heading}' section of {DOCS.relative_to(REPO)}")
-
-
-def table(rows: list[list[str]]) -> str:
-    """A Markdown table (the first row is the header), readable as plain text too."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)

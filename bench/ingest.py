@@ -6,7 +6,7 @@ with its background search worker, and for ``--runs`` rounds uploads it with cur
 ``GET /api/search?q=jewellery`` every 50 ms until the new resource is among the hits. Each
 round's PDF differs by its page order, so no upload is deduplicated into an earlier one.
 
-    .venv/bin/python bench/ingest.py [--pages 100] [--runs 5] [--no-docs]
+    .venv/bin/python -m bench.ingest [--pages 100] [--runs 5] [--no-docs]
 
 Target (issue 3): searchable within 5 s of the 201.
 """
@@ -22,17 +22,12 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
-    Kitlib,
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     bench_session,
-    machine_note,
     median,
-    table,
-    today,
-    update_docs,
 )
+from bench.servers import Kitlib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "fixtures" / "docs" / "en_gowning_guide.pdf"
@@ -112,7 +107,7 @@ def main() -> None:
         update_docs(
             "Ingest to search",
             f"""
-`bench/ingest.py` uploads a {args.pages}-page PDF (the LibreOffice-made fixture
+`python -m bench.ingest` uploads a {args.pages}-page PDF (the LibreOffice-made fixture
 `en_gowning_guide.pdf`, pages repeated with pypdf; a different page order each run, so
 nothing is deduplicated) to `kitlib serve` with its background search worker, then polls
 `/api/search` every 50 ms until the new resource is a hit. The delay runs from curl
@@ -122,7 +117,7 @@ its capped child process, one index commit, and the searcher's refresh.
 Run on {today()}; machine: {machine_note()}.
 
 ```
-.venv/bin/python bench/ingest.py --pages {args.pages} --runs {args.runs}
+.venv/bin/python -m bench.ingest --pages {args.pages} --runs {args.runs}
 ```
 
 {text}

@@ -5,7 +5,7 @@ production, documents in English), runs every query that has judgements and prin
 ``nDCG@10 0.xxxx`` and ``Recall@100 0.xxxx``. Also reports indexing speed and the latency of
 full searches (facets, snippets, suggestion) on stderr-free stdout lines before those two.
 
-    python bench/relevance.py [--corpus DIR] [--index DIR] [--set NAME=VALUE ...]
+    python -m bench.relevance [--corpus DIR] [--index DIR] [--set NAME=VALUE ...]
 
 ``--set`` overrides a ranking constant of kitlib.search or kitlib.search.analysis for
 experiments only (e.g. ``--set K1=0.9 --set TITLE_BOOST=0.5``); reported figures use the
@@ -18,18 +18,14 @@ import argparse
 import json
 import math
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from kitlib import search as si  # noqa: E402
-from kitlib.search import analysis as sa  # noqa: E402
-
-DEFAULT_CORPUS = Path("/work/shared/corpus/scifact")
+from bench.search_corpus import CORPUS_ENV, corpus_file, scifact_dir
+from kitlib import search as si
+from kitlib.search import analysis as sa
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, str]]:
@@ -74,7 +70,9 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     """Index, query, score."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="a BEIR-format folder (default: $" + CORPUS_ENV
+                        + ", else ../shared/corpus/scifact beside the checkout)")
     parser.add_argument("--index", type=Path, default=None, help="reuse/keep this index folder")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
@@ -83,13 +81,16 @@ def main() -> None:
         module = si if hasattr(si, name) and name not in vars(sa) else sa
         setattr(module, name, type(getattr(module, name))(value))
 
-    docs = list(read_jsonl(args.corpus / "corpus.jsonl"))
+    folder = scifact_dir(args.corpus)
+    corpus, queries_file, qrels_file = (
+        corpus_file(folder, name) for name in ("corpus.jsonl", "queries.jsonl", "qrels.tsv"))
+    docs = list(read_jsonl(corpus))
     # BEIR ids are strings ("MED-10" in some sets); the index wants ints.
     names = [str(d["_id"] if "_id" in d else d["id"]) for d in docs]
     queries = {
-        str(q.get("_id", q.get("id"))): q["text"] for q in read_jsonl(args.corpus / "queries.jsonl")
+        str(q.get("_id", q.get("id"))): q["text"] for q in read_jsonl(queries_file)
     }
-    qrels = read_qrels(args.corpus / "qrels.tsv")
+    qrels = read_qrels(qrels_file)
 
     tmp = tempfile.TemporaryDirectory(prefix="kitlib-bench-")
     path = args.index or Path(tmp.name) / "index"

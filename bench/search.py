@@ -1,7 +1,8 @@
 """Search speed of kitlib against SQLite FTS5 on the same ≥ 100,000 documents and queries.
 
 Documents are synthesised offline, deterministically (seeded), from real text: the 5,183
-abstracts of BEIR SciFact (``/work/shared/corpus/scifact/corpus.jsonl``). Each document
+abstracts of BEIR SciFact (``../shared/corpus/scifact`` beside the checkout, or
+``$BENCH_CORPUS``; see bench.search_corpus). Each document
 takes its title from one abstract and its summary and body from 3-8 sentences drawn from
 *other*, randomly chosen abstracts, so no two documents share the same text, yet every
 sentence is real English prose. Metadata are random but skewed like a real library:
@@ -24,212 +25,38 @@ Each phase runs in its own child process so that its peak RSS (VmHWM) is its own
 The same queries (1-3 words from the corpus vocabulary, seeded; every fourth one with a
 kind or year facet filter) go to both engines after a warm-up.
 
-    python bench/search.py [--docs 100000] [--queries 300] [--keep DIR] [--max-seconds 1800]
+    python -m bench.search [--docs 100000] [--queries 300] [--keep DIR] [--max-seconds 1800]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing as mp
 import os
 import platform
-import random
-import re
 import resource
 import shutil
 import sqlite3
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.search_corpus import SEED, make_docs, make_queries
+from bench.search_fts import fts_index, fts_search
+from bench.search_measure import (
+    MEMBER_VISIBILITIES,
+    WARMUP,
+    Timer,
+    dir_size,
+    peak_rss_mib,
+    rss_split_mib,
+)
 
-CORPUS = Path("/work/shared/corpus/scifact/corpus.jsonl")
-SEED = 20261125
-WARMUP = 20
-MEMBER_VISIBILITIES = ("public", "members")
 TARGET_P95_MS = 50.0
 TARGET_RSS_MIB = 1024.0
 TARGET_REINDEX_S = 600.0
-
-LANGS = [("en", 88), ("fr", 8), ("de", 2), ("es", 2)]
-KINDS = [("document", 40), ("slides", 15), ("webinar", 12), ("report", 10), ("guide", 8),
-         ("template", 6), ("video", 5), ("checklist", 4)]
-VISIBILITIES = [("public", 55), ("members", 35), ("staff", 10)]
-TAGS = (
-    "oncology genetics immunology cardiology neurology epidemiology microbiology "
-    "pharmacology nutrition metabolism diabetes obesity ageing stem-cells vaccines "
-    "infectious-disease public-health clinical-trial meta-analysis cohort-study "
-    "mental-health paediatrics surgery imaging biomarkers proteomics genomics "
-    "bioinformatics statistics methods ethics policy guidelines training webinar-series "
-    "Santé-publique Sécurité Prévention Recherche-clinique"
-).split()
-
-
-# --------------------------------------------------------------------------- data
-
-
-def _weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
-    return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
-
-
-def load_corpus() -> tuple[list[str], list[list[str]]]:
-    """Titles and sentence lists of the SciFact abstracts (those with text)."""
-    titles: list[str] = []
-    sentences: list[list[str]] = []
-    with CORPUS.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            parts = [s.strip() for s in _SENTENCE.split(row.get("text", "")) if s.strip()]
-            if row.get("title") and parts:
-                titles.append(row["title"])
-                sentences.append(parts)
-    return titles, sentences
-
-
-def make_docs(n: int, seed: int = SEED) -> Iterator[Any]:
-    """n deterministic IndexDocs built from real abstracts (streamed, never all in memory)."""
-    from kitlib.search import IndexDoc
-
-    titles, sentences = load_corpus()
-    rng = random.Random(seed)
-    m = len(titles)
-    for i in range(1, n + 1):
-        t = rng.randrange(m)
-        picks: list[str] = []
-        for _ in range(rng.randint(3, 8)):
-            a = rng.randrange(m)
-            while a == t:
-                a = rng.randrange(m)
-            src = sentences[a]
-            k = rng.randrange(len(src))
-            picks.extend(src[k : k + rng.randint(1, 2)])
-        year = min(2026, 2005 + int(rng.betavariate(3, 1.2) * 22))
-        published = date(year, rng.randint(1, 12), rng.randint(1, 28))
-        yield IndexDoc(
-            id=i,
-            title=titles[t],
-            language=_weighted(rng, LANGS),
-            kind=_weighted(rng, KINDS),
-            visibility=_weighted(rng, VISIBILITIES),
-            summary=picks[0],
-            body=" ".join(picks[1:]),
-            tags=tuple(sorted(set(rng.sample(TAGS, rng.choice((0, 1, 1, 2, 2, 3, 4)))))),
-            kits=tuple(sorted({rng.randint(1, 300) for _ in range(rng.choice((0, 0, 1, 1, 2)))})),
-            published=published,
-            download_count=int(rng.paretovariate(1.3)) - 1,
-            fingerprint=f"{i}-{year}",
-        )
-
-
-def make_queries(n: int, seed: int = SEED + 1) -> list[dict[str, Any]]:
-    """n (+ warm-up) queries of 1-3 content words taken near each other in a real abstract."""
-    from kitlib.search.analysis import STOPWORDS
-
-    _, sentences = load_corpus()
-    stops = STOPWORDS["en"]
-    rng = random.Random(seed)
-    out: list[dict[str, Any]] = []
-    while len(out) < n + WARMUP:
-        words = [w for w in re.findall(r"[A-Za-z]{3,}", " ".join(rng.choice(sentences)))
-                 if w.lower() not in stops]
-        if len(words) < 4:
-            continue
-        size = rng.choice((1, 1, 2, 2, 2, 3))
-        start = rng.randrange(len(words) - size)
-        picked = list(dict.fromkeys(w.lower() for w in words[start : start + size + 1]))[:size]
-        query: dict[str, Any] = {"text": " ".join(picked)}
-        if len(out) % 4 == 3:  # one query in four narrows by a facet, as users do
-            if rng.random() < 0.5:
-                query["kind"] = _weighted(rng, KINDS)
-            else:
-                query["year"] = rng.randint(2012, 2026)
-        out.append(query)
-    return out
-
-
-# --------------------------------------------------------------------------- measures
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set of this process (VmHWM; ru_maxrss as a fallback), MiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def rss_split_mib() -> dict[str, float]:
-    """Current anonymous (heap) and file-backed (mmapped index files) resident memory, MiB."""
-    out: dict[str, float] = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key = line.split(":")[0]
-            if key in ("RssAnon", "RssFile"):
-                out[key] = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return out
-
-
-def dir_size(path: Path) -> int:
-    """Bytes of the regular files under path (symlinks not followed)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
-@dataclass
-class Timer:
-    """Latencies of the measured queries, stopping at a deadline."""
-
-    deadline: float
-
-    def run(self, queries: list[dict[str, Any]], fn: Any) -> dict[str, Any]:
-        t0 = time.perf_counter()
-        fn(queries[0])
-        first = (time.perf_counter() - t0) * 1000
-        for q in queries[1:WARMUP]:
-            fn(q)
-        lat: list[float] = []
-        totals: list[int] = []
-        for q in queries[WARMUP:]:
-            if time.time() > self.deadline:
-                break
-            t0 = time.perf_counter()
-            totals.append(fn(q))
-            lat.append((time.perf_counter() - t0) * 1000)
-        out: dict[str, Any] = {"first_ms": first, "queries": len(lat)}
-        if lat:
-            slowest = max(range(len(lat)), key=lat.__getitem__)
-            out.update(
-                p50=percentile(lat, 0.5), p95=percentile(lat, 0.95), mean=statistics.mean(lat),
-                max=lat[slowest], slowest=queries[WARMUP + slowest],
-                mean_total=statistics.mean(totals), zero=sum(1 for t in totals if not t),
-            )
-        return out
 
 
 # --------------------------------------------------------------------------- kitlib
@@ -301,121 +128,16 @@ def kitlib_profile(path: str, query: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-# --------------------------------------------------------------------------- SQLite FTS5
-
-
-def fts_index(db: str, n: int) -> dict[str, Any]:
-    """Child: the same documents into SQLite FTS5, one transaction, then optimize."""
-    base = peak_rss_mib()
-    t0 = time.perf_counter()
-    con = sqlite3.connect(db, isolation_level=None)
-    con.executescript(
-        """
-        PRAGMA journal_mode=WAL;
-        CREATE TABLE meta(id INTEGER PRIMARY KEY, kind TEXT, language TEXT, year INTEGER,
-                          visibility TEXT, published TEXT, downloads INTEGER);
-        CREATE TABLE doc_tag(doc_id INTEGER, tag TEXT);
-        CREATE TABLE doc_kit(doc_id INTEGER, kit INTEGER);
-        CREATE VIRTUAL TABLE fts USING fts5(
-            title, summary, body, tags, tokenize='porter unicode61 remove_diacritics 2');
-        """
-    )
-    con.execute("BEGIN")
-    count = 0
-    for d in make_docs(n):
-        year = d.published.year if d.published else None
-        con.execute(
-            "INSERT INTO meta VALUES (?,?,?,?,?,?,?)",
-            (d.id, d.kind, d.language, year, d.visibility, str(d.published), d.download_count),
-        )
-        con.execute(
-            "INSERT INTO fts(rowid, title, summary, body, tags) VALUES (?,?,?,?,?)",
-            (d.id, d.title, d.summary, d.body, " ".join(d.tags)),
-        )
-        con.executemany("INSERT INTO doc_tag VALUES (?,?)", [(d.id, t) for t in d.tags])
-        con.executemany("INSERT INTO doc_kit VALUES (?,?)", [(d.id, k) for k in d.kits])
-        count += 1
-    con.execute("CREATE INDEX doc_tag_doc ON doc_tag(doc_id)")
-    con.execute("CREATE INDEX doc_kit_doc ON doc_kit(doc_id)")
-    con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-    con.execute("COMMIT")
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    took = time.perf_counter() - t0
-    return {"count": count, "seconds": took, "rss": peak_rss_mib(), "rss_start": base,
-            "size": dir_size(Path(db))}
-
-
-def fts_query(text: str) -> str:
-    """FTS5 MATCH expression: every word required (quoted, so never FTS5 syntax)."""
-    return " ".join('"' + w.replace('"', "") + '"' for w in text.split())
-
-
-def fts_search(db: str, queries: list[dict[str, Any]], deadline: float) -> dict[str, Any]:
-    """Child: bm25 ranking, highlight/snippet of the 10 shown, facets by GROUP BY."""
-    t0 = time.perf_counter()
-    con = sqlite3.connect(db)
-    con.execute("CREATE TEMP TABLE hits(id INTEGER PRIMARY KEY, score REAL)")
-    open_ms = (time.perf_counter() - t0) * 1000
-    vis = ",".join("?" * len(MEMBER_VISIBILITIES))
-
-    def one(q: dict[str, Any]) -> int:
-        extra, args = "", []
-        if "kind" in q:
-            extra, args = " AND m.kind = ?", [q["kind"]]
-        elif "year" in q:
-            extra, args = " AND m.year = ?", [q["year"]]
-        con.execute("DELETE FROM hits")
-        words = q["text"].split()
-        # Like kitlib: all words required; if nothing matches, any of them.
-        for expr in (fts_query(q["text"]), " OR ".join(fts_query(w) for w in words)):
-            con.execute(
-                "INSERT INTO hits SELECT fts.rowid, bm25(fts) FROM fts JOIN meta m"
-                f" ON m.id = fts.rowid WHERE fts MATCH ? AND m.visibility IN ({vis}){extra}",
-                [expr, *MEMBER_VISIBILITIES, *args],
-            )
-            total = con.execute("SELECT count(*) FROM hits").fetchone()[0]
-            if total or len(words) == 1:
-                break
-        top = [r[0] for r in con.execute("SELECT id FROM hits ORDER BY score LIMIT 10")]
-        shown = []
-        if top:
-            shown = con.execute(
-                "SELECT rowid, highlight(fts, 0, '<mark>', '</mark>'),"
-                " snippet(fts, -1, '<mark>', '</mark>', '…', 40) FROM fts"
-                f" WHERE fts MATCH ? AND rowid IN ({','.join('?' * len(top))})",
-                [expr, *top],
-            ).fetchall()
-        facets = {
-            name: con.execute(sql).fetchall()
-            for name, sql in (
-                ("kind", "SELECT kind, count(*) c FROM hits JOIN meta m ON m.id = hits.id"
-                         " GROUP BY kind ORDER BY c DESC LIMIT 50"),
-                ("language", "SELECT language, count(*) c FROM hits JOIN meta m"
-                             " ON m.id = hits.id GROUP BY language ORDER BY c DESC LIMIT 50"),
-                ("year", "SELECT year, count(*) c FROM hits JOIN meta m ON m.id = hits.id"
-                         " GROUP BY year ORDER BY c DESC LIMIT 50"),
-                ("tag", "SELECT tag, count(*) c FROM hits JOIN doc_tag t ON t.doc_id = hits.id"
-                        " GROUP BY tag ORDER BY c DESC LIMIT 50"),
-                ("kit", "SELECT kit, count(*) c FROM hits JOIN doc_kit k ON k.doc_id = hits.id"
-                        " GROUP BY kit ORDER BY c DESC LIMIT 50"),
-            )
-        }
-        assert len(shown) == len(top) and len(facets) == 5
-        return int(total)
-
-    out = Timer(deadline).run(queries, one)
-    con.close()
-    out.update(open_ms=open_ms, rss=peak_rss_mib())
-    return out
-
-
 # --------------------------------------------------------------------------- driver
+
+
+PHASES = {f.__name__: f for f in (kitlib_index, kitlib_search, kitlib_profile, fts_index,
+                                  fts_search)}
 
 
 def _child(conn: Any, fn_name: str, args: tuple[Any, ...]) -> None:
     try:
-        conn.send(("ok", globals()[fn_name](*args)))
+        conn.send(("ok", PHASES[fn_name](*args)))
     except BaseException as exc:  # report every failure to the parent
         conn.send(("error", repr(exc)))
     finally:
@@ -423,7 +145,7 @@ def _child(conn: Any, fn_name: str, args: tuple[Any, ...]) -> None:
 
 
 def in_child(fn_name: str, *args: Any, deadline: float) -> dict[str, Any] | str:
-    """Run a function of this module in a fresh (spawned) process; its result or an error."""
+    """Run one of the PHASES in a fresh (spawned) process; its result or an error."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn_name, args))
@@ -530,7 +252,7 @@ def main() -> None:
           f"SQLite {sqlite3.sqlite_version}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print("documents: title of one SciFact abstract + 3-8 sentences of other random abstracts "
           f"(seed {SEED}); metadata random (88% en; kinds, visibilities, years, tags, kits)")
-    queries = make_queries(args.queries)
+    queries = make_queries(args.queries, WARMUP)
     print("queries: 1-3 content words from one abstract sentence, all required (OR if none "
           "match); 1 in 4 with a kind or year filter; examples:",
           "; ".join(q["text"] for q in queries[WARMUP : WARMUP + 6]), flush=True)

@@ -14,7 +14,7 @@ uploads folder, then in one run and for ``--runs`` rounds:
 The uvicorn process's VmRSS is sampled every 10 ms during the uploads (and VmHWM is reset
 first) to show the memory an upload costs.
 
-    .venv/bin/python bench/upload.py [--size 1GiB] [--runs 3] [--no-docs]
+    .venv/bin/python -m bench.upload [--size 1GiB] [--runs 3] [--no-docs]
 
 Needs curl; installs nothing.
 """
@@ -24,36 +24,30 @@ from __future__ import annotations
 import argparse
 import hashlib
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
+from bench._report import machine_note, table, today, update_docs
+from bench.harness import (
     MIB,
     NO_SEARCH_WORKER,
     REPO,
     VENV_BIN,
     Bench,
-    Kitlib,
     ProcStat,
     RssSampler,
     bench_session,
-    free_port,
     human,
-    machine_note,
     median,
     parse_size,
     require,
-    table,
-    today,
-    update_docs,
     wait_http,
     warm_page_cache,
     write_test_file,
 )
+from bench.live import free_port
+from bench.servers import Kitlib
 
 DRAIN = "uvicorn only reading"
 
@@ -151,7 +145,7 @@ def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
 
     drain_port = free_port()
     drain = bench.spawn(
-        [str(VENV_BIN / "uvicorn"), "--app-dir", str(REPO / "bench"), "drain_app:app",
+        [str(VENV_BIN / "uvicorn"), "--app-dir", str(REPO), "bench.drain_app:app",
          "--host", "127.0.0.1", "--port", str(drain_port), "--http", "httptools",
          "--loop", "uvloop", "--log-level", "warning"],
         log="drain.log",
@@ -256,7 +250,7 @@ def report(
     update_docs(
         "Uploads",
         f"""
-`bench/upload.py` stores one {human(size)} file (PDF header + random bytes, in the page
+`python -m bench.upload` stores one {human(size)} file (PDF header + random bytes, in the page
 cache) three ways, interleaved, on the filesystem of the kitlib uploads folder: `cp` then
 `sync FILE` (an fsync of the copy, timed together with the cp), a multipart
 `POST /api/resources` with `curl -F file=@…` (curl streams from disk; kitlib parses,
@@ -270,7 +264,7 @@ reads the body.
 Run on {today()}; machine: {machine_note()}.
 
 ```
-.venv/bin/python bench/upload.py --size {args.size} --runs {args.runs}
+.venv/bin/python -m bench.upload --size {args.size} --runs {args.runs}
 ```
 
 {text}

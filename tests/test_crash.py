@@ -1,13 +1,13 @@
 """Crash safety: a real server killed with SIGKILL ten times under a mixed workload, and the
 search worker killed alone; nothing acknowledged is lost and nothing is left behind.
-(The long run, 50 kills and more, is bench/crash.py.)"""
+(The long run, 50 kills and more, is ``python -m bench.crash``.)"""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.crashkit import crash_cycles, worker_crash_cycles
 from kitlib.settings import Settings
-from tests.crashkit import crash_cycles, worker_crash_cycles
 
 pytestmark = pytest.mark.slow
 

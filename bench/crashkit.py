@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 
+from bench.live import LiveServer, staff_token, start_server
 from kitlib.settings import Settings
-from tests.conftest import LiveServer, staff_token, start_server
 
 SIZES = (0, 1, 700, 64 * 1024, 1024 * 1024 + 3, 3 * 1024 * 1024)
 
