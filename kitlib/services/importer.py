@@ -18,7 +18,6 @@ from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
 from kitlib.services import uploads
 from kitlib.storage import Storage
-from kitlib.web.formdata import clean_filename
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.yaml", "manifest.yml", "manifest.json")
 
@@ -63,7 +62,7 @@ async def import_file(path: Path, row: dict[str, Any], storage: Storage, max_siz
                       user: User | None, report: ImportReport) -> None:
     label = str(path)
     try:
-        imported = await uploads.import_path(storage, path, clean_filename(path.name),
+        imported = await uploads.import_path(storage, path, uploads.clean_filename(path.name),
                                              _metadata(path, row), user, max_size=max_size)
     except KitlibError as exc:
         report.refused.append((label, exc.message))

@@ -9,6 +9,7 @@ no row names (``kitlib check`` would report it as an orphan).
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from kitlib.errors import InvalidField
 from kitlib.models import Resource, ResourceFile, StoredFile, User
 from kitlib.services import resources as svc
 from kitlib.storage import Storage, UploadSession, file_chunks, upload_session
+
+MAX_FILENAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,20 @@ class Uploaded:
 
     resource: Resource
     uploads: tuple[svc.Upload, ...]
+
+
+def clean_filename(raw: str, field: str = "filename") -> str:
+    """Accept a client's filename only if it is a plain, printable, single-segment name."""
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not name:
+        raise InvalidField(field, "the filename is empty")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidField(field, "the filename contains control characters (NUL, CR, LF…)")
+    if "/" in name or "\\" in name or name in {".", ".."}:
+        raise InvalidField(field, "the filename must not contain a path ('/', '\\' or '..')")
+    if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
+        raise InvalidField(field, f"the filename is longer than {MAX_FILENAME_BYTES} bytes")
+    return name
 
 
 @dataclass(frozen=True)
