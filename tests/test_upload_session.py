@@ -177,3 +177,20 @@ async def test_a_cancelled_session_discards_what_it_saved(lib):
     assert scope.cancelled_caught
     assert not storage.path_for(blob.key).exists()
     assert leftovers(lib.settings.uploads_dir) == []
+
+
+@pytest.mark.anyio
+async def test_a_blob_written_elsewhere_and_adopted_is_discarded_with_the_session(lib):
+    """GIVEN bytes stored outside the session (as a finished resumable upload would be) WHEN
+    the session that adopted them fails THEN they go like any other saved blob."""
+    storage = Storage(lib.settings.uploads_dir)
+
+    async def chunks():
+        yield OTHER_PDF
+
+    blob = await storage.save_stream(chunks(), 1 << 20)
+    with pytest.raises(RuntimeError):
+        async with uploads.session(storage) as up:
+            up.adopt(blob)
+            raise RuntimeError("rows refused")
+    assert stored_blobs(lib.settings.uploads_dir) == set()
