@@ -109,3 +109,27 @@ async def test_a_chapter_cannot_start_after_the_end_of_the_recording(lib):
     body["chapters"] = [{"start": "00:20", "title": "Conclusion"}]
     assert (await lib.client.post("/api/webinars", headers=lib.staff, json=body)).status_code \
         == 201
+
+
+async def test_a_remux_that_fails_after_saving_its_copy_leaves_the_original(lib, late_index_mp4,
+                                                                          monkeypatch):
+    """GIVEN a late-index recording WHEN the worker's remux fails with a RuntimeError while its
+    new file's row is written THEN the remuxed blob is discarded and the original still serves."""
+    from kitlib.services import resources
+
+    original_row = resources.stored_file_for
+
+    async def failing(*args, **kwargs):
+        await original_row(*args, **kwargs)
+        raise RuntimeError("database gone")
+
+    created = await upload(lib, "Webinaire.mp4", late_index_mp4)
+    monkeypatch.setattr(resources, "stored_file_for", failing)
+    await drain(lib.settings)
+    [file] = (await lib.client.get(f"/api/resources/{created['id']}",
+                                   headers=lib.staff)).json()["files"]
+    assert file == created["files"][0]
+    assert blobs(lib.settings.uploads_dir) == {hashlib.sha256(late_index_mp4).hexdigest()}
+    assert not list((lib.settings.uploads_dir / "tmp").iterdir())
+    assert await StoredFile.all().count() == 1
+    assert (await lib.client.get(file["url"])).content == late_index_mp4

@@ -344,6 +344,7 @@ async def test_bytes_collected_while_uploaded_again_are_restored_by_the_new_uplo
     # kept the stored blob and a spare copy); A's resource is deleted and its blob collected;
     # then B's rows commit. B's file must still be there.
     from kitlib.services import resources as svc
+    from kitlib.services import uploads
 
     storage = lib.client._transport.app.state.storage  # type: ignore[attr-defined]
     first = (await upload(lib, filename="a.pdf")).json()
@@ -351,14 +352,14 @@ async def test_bytes_collected_while_uploaded_again_are_restored_by_the_new_uplo
     async def chunks():
         yield PDF
 
-    blob = await storage.save_stream(chunks(), 1 << 20)
-    assert not blob.created and blob.spare is not None and blob.spare.exists()
-    assert (await lib.client.delete(f"/api/resources/{first['id']}",
-                                    headers=lib.staff)).status_code == 204
-    assert not storage.path_for(blob.key).exists()  # collected
-    uploads = [svc.Upload(blob, "b.pdf")]
-    resource = await svc.create_resource({**META, "title": "B"}, uploads, None)
-    await svc.settle_uploads(storage, uploads)
+    async with uploads.session(storage) as up:
+        blob = await up.save(chunks(), 1 << 20)
+        assert not blob.created and blob.spare is not None and blob.spare.exists()
+        assert (await lib.client.delete(f"/api/resources/{first['id']}",
+                                        headers=lib.staff)).status_code == 204
+        assert not storage.path_for(blob.key).exists()  # collected
+        resource = await svc.create_resource({**META, "title": "B"},
+                                             [svc.Upload(blob, "b.pdf")], None)
     body = (await lib.client.get(f"/api/resources/{resource.id}", headers=lib.staff)).json()
     download = await lib.client.get(body["files"][0]["url"], headers=lib.staff)
     assert download.status_code == 200 and download.content == PDF

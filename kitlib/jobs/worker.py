@@ -32,8 +32,9 @@ from kitlib.models import (
     StoredFile,
 )
 from kitlib.services import indexing as indexer
+from kitlib.services import uploads
 from kitlib.settings import Settings
-from kitlib.storage import Storage, file_chunks
+from kitlib.storage import Storage
 
 log = logging.getLogger("kitlib.jobs.worker")
 
@@ -97,9 +98,6 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
 
 async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile) -> None:
     """Move an MP4's index to the front (a new blob replaces the old) and store the duration."""
-    # Imported here: services.resources imports this module to queue its jobs.
-    from kitlib.services.resources import Upload, collect_garbage, stored_file_for
-
     stored: StoredFile = row.file
     path = storage.path_for(stored.storage_key)
     timeout = float(settings.extract_timeout)
@@ -109,16 +107,9 @@ async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile
         try:
             await anyio.to_thread.run_sync(media.faststart, path, remuxed, timeout,
                                            abandon_on_cancel=True)
-            blob = await storage.save_stream(file_chunks(remuxed),
-                                             max_size=remuxed.stat().st_size)
+            new = await uploads.swap_stored_file(storage, row, stored, remuxed)
         finally:
             remuxed.unlink(missing_ok=True)
-        new = await stored_file_for(Upload(blob, stored.original_filename))
-        if new.media_type != stored.media_type:
-            await StoredFile.filter(id=new.id).update(media_type=stored.media_type)
-        await ResourceFile.filter(id=row.id).update(file_id=new.id)
-        await storage.settle(blob)
-        await collect_garbage(storage, [stored.id])
         log.info("moved the index of %s to the front (file %s → %s)", row.filename, stored.id,
                  new.id)
         stored, path = new, storage.path_for(new.storage_key)

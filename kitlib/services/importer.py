@@ -13,11 +13,11 @@ from typing import Any
 import yaml
 
 from kitlib.errors import KitlibError
-from kitlib.models import Kit, ResourceFile, StoredFile, User
+from kitlib.models import Kit, User
 from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
-from kitlib.storage import Storage, file_chunks
-from kitlib.web.formdata import clean_filename
+from kitlib.services import uploads
+from kitlib.storage import Storage
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.yaml", "manifest.yml", "manifest.json")
 
@@ -61,26 +61,15 @@ def _metadata(path: Path, row: dict[str, Any]) -> dict[str, Any]:
 async def import_file(path: Path, row: dict[str, Any], storage: Storage, max_size: int,
                       user: User | None, report: ImportReport) -> None:
     label = str(path)
-    uploads: list[svc.Upload] = []
     try:
-        filename = clean_filename(path.name)
-        blob = await storage.save_stream(file_chunks(path), max_size)
-        uploads.append(svc.Upload(blob, filename))
-        existing = await StoredFile.get_or_none(sha256=blob.sha256)
-        if existing is not None and await ResourceFile.filter(file=existing).exists():
-            report.duplicates.append(label)
-            attached = await ResourceFile.filter(file=existing).first()
-            if attached is not None:
-                report.resource_ids[path.name] = attached.resource_id  # type: ignore[attr-defined]
-            await storage.discard(blob)
-            return
-        resource = await svc.create_resource(_metadata(path, row), uploads, user)
-        await svc.settle_uploads(storage, uploads)
-        report.added.append(label)
-        report.resource_ids[path.name] = resource.id
+        imported = await uploads.import_path(storage, path, uploads.clean_filename(path.name),
+                                             _metadata(path, row), user, max_size=max_size)
     except KitlibError as exc:
-        await svc.discard_uploads(storage, uploads)
         report.refused.append((label, exc.message))
+        return
+    (report.duplicates if imported.duplicate else report.added).append(label)
+    if imported.resource_id is not None:
+        report.resource_ids[path.name] = imported.resource_id
 
 
 async def import_folder(folder: Path, storage: Storage, max_size: int, user: User | None,

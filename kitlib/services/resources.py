@@ -1,7 +1,8 @@
 """Resources and their files: every change that touches a row and a blob together.
 
 Views and the CLI both call these functions, so an upload through the API and an
-``kitlib import`` store, dedupe and audit the same way.
+``kitlib import`` store, dedupe and audit the same way; ``services.uploads`` saves the bytes
+and calls ``create_resource`` or ``replace_file`` for the rows.
 """
 
 from __future__ import annotations
@@ -209,9 +210,9 @@ async def create_resource(metadata: Mapping[str, Any], uploads: Sequence[Upload]
     return resource
 
 
-async def replace_file(resource: Resource, upload: Upload, user: User | None,
-                       storage: Storage) -> None:
-    """Make ``upload`` the resource's only file; blobs nobody uses any more are removed."""
+async def replace_file(resource: Resource, upload: Upload, user: User | None) -> list[int]:
+    """Make ``upload`` the resource's only file, in one transaction; the stored files it no
+    longer shows (for ``collect_garbage`` once the upload is settled)."""
     check_accepted(media_type_for(upload.blob, upload.filename), upload.filename)
     async with in_transaction():
         old = await _file_ids(resource)
@@ -225,8 +226,7 @@ async def replace_file(resource: Resource, upload: Upload, user: User | None,
         await enqueue(JobKind.EXTRACT, [resource.id])
         await audit(user, "resource.replace_file", "resource", resource.id,
                     sha256=upload.blob.sha256, filename=upload.filename)
-    await storage.settle(upload.blob)
-    await collect_garbage(storage, [i for i in old if i != stored.id])
+    return [i for i in old if i != stored.id]
 
 
 async def update_resource(resource: Resource, body: Mapping[str, Any], user: User | None) -> None:
@@ -274,20 +274,6 @@ async def collect_garbage(storage: Storage, file_ids: Sequence[int]) -> None:
         await _remove_unused_blob(storage, stored.storage_key)
 
 
-async def discard_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
-    """Remove blobs this request created when the request fails before its rows commit."""
-    for upload in uploads:
-        await storage.discard(upload.blob)
-        if upload.blob.created:
-            await _remove_unused_blob(storage, upload.blob.key)
-
-
 async def _remove_unused_blob(storage: Storage, key: str) -> None:
     # The same bytes may have been uploaded again meanwhile: their new row keeps the blob.
     await storage.remove_unless(key, StoredFile.filter(storage_key=key).exists)
-
-
-async def settle_uploads(storage: Storage, uploads: Sequence[Upload]) -> None:
-    """After the uploads' rows are committed (see Storage.settle)."""
-    for upload in uploads:
-        await storage.settle(upload.blob)

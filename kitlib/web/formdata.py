@@ -8,7 +8,6 @@ without the temporary file that ``request.form()`` would write and copy again.
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,27 +18,13 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.requests import Request
 
 from kitlib.errors import BadRequest, InvalidField, RequestTimeout, UnsupportedMediaType
+from kitlib.services.uploads import clean_filename
 from kitlib.services.validation import digits
 
 MAX_PARTS = 64
 MAX_FIELD_BYTES = 64 * 1024
-MAX_FILENAME_BYTES = 255
 
 _BEGIN, _HEADER_FIELD, _HEADER_VALUE, _HEADER_END, _HEADERS_DONE, _DATA, _END = range(7)
-
-
-def clean_filename(raw: str, field: str = "filename") -> str:
-    """Accept a client's filename only if it is a plain, printable, single-segment name."""
-    name = unicodedata.normalize("NFC", raw).strip()
-    if not name:
-        raise InvalidField(field, "the filename is empty")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidField(field, "the filename contains control characters (NUL, CR, LF…)")
-    if "/" in name or "\\" in name or name in {".", ".."}:
-        raise InvalidField(field, "the filename must not contain a path ('/', '\\' or '..')")
-    if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
-        raise InvalidField(field, f"the filename is longer than {MAX_FILENAME_BYTES} bytes")
-    return name
 
 
 @dataclass(frozen=True)

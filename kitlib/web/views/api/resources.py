@@ -5,21 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kitlib.access.rules import require_staff
-from kitlib.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge
+from kitlib.errors import InvalidField, PayloadTooLarge
 from kitlib.services import resources as svc
+from kitlib.services import uploads
 from kitlib.services.validation import page_params
-from kitlib.web.auth import csrf_ok, resolve_principal
+from kitlib.web.auth import resolve_principal
 from kitlib.web.common import json_body, path_int, settings_of, staff, storage_of
-from kitlib.web.formdata import (
-    MultipartReader,
-    declared_length,
-    filename_from_disposition,
-    raw_body,
-)
-
-# Room for the multipart framing and metadata fields around the file itself.
-_MULTIPART_OVERHEAD = 1024 * 1024
+from kitlib.web.formdata import declared_length, filename_from_disposition, raw_body
+from kitlib.web.upload_form import create_from_form
 
 
 async def list_resources(request: Request) -> Response:
@@ -38,49 +31,10 @@ async def get_resource(request: Request) -> Response:
 
 
 async def create_resource(request: Request) -> Response:
-    principal = await resolve_principal(request)
-    require_staff(principal)
-    settings, storage = settings_of(request), storage_of(request)
-    declared = declared_length(request)
-    if declared is not None and declared > settings.max_upload_size + _MULTIPART_OVERHEAD:
-        raise PayloadTooLarge(f"The upload is larger than the {settings.max_upload_size:,} "
-                              "bytes this library accepts.")
-    reader = MultipartReader(request)
-    fields: dict[str, str] = {}
-    uploads: list[svc.Upload] = []
-    # A browser form on a session cookie proves itself with a header, or a csrf_token
-    # field sent before the file so nothing is written for a forged request.
-    csrf_pending = principal.via == "session" and not csrf_ok(request, None)
-    try:
-        while (part := await reader.next_part()) is not None:
-            if part.name == "csrf_token" and part.filename is None:
-                if not csrf_ok(request, await reader.read_value(part.name)):
-                    raise Forbidden("The form's security token is missing or expired.")
-                csrf_pending = False
-                continue
-            if csrf_pending:
-                raise Forbidden("The form's security token is missing or expired.")
-            if part.filename is not None:
-                if part.name != "file":
-                    raise InvalidField(part.name, "only the 'file' part may carry a file")
-                blob = await storage.save_stream(reader.data(), settings.max_upload_size)
-                uploads.append(svc.Upload(blob, part.filename))
-            elif part.name in fields:
-                raise InvalidField(part.name, "is sent twice")
-            else:
-                fields[part.name] = await reader.read_value(part.name)
-        if csrf_pending:
-            raise Forbidden("The form's security token is missing or expired.")
-        if declared is not None and reader.received != declared:
-            raise BadRequest("The body does not match its Content-Length.")
-        resource = await svc.create_resource(fields, uploads, principal.user)
-    except BaseException:
-        await svc.discard_uploads(storage, uploads)
-        raise
-    await svc.settle_uploads(storage, uploads)
-    body = (await svc.to_json([resource], staff=principal.is_staff))[0]
+    principal, created = await create_from_form(request)
+    body = (await svc.to_json([created.resource], staff=principal.is_staff))[0]
     return JSONResponse(body, status_code=201,
-                        headers={"Location": f"/api/resources/{resource.id}"})
+                        headers={"Location": f"/api/resources/{created.resource.id}"})
 
 
 async def put_file(request: Request) -> Response:
@@ -95,14 +49,8 @@ async def put_file(request: Request) -> Response:
     if declared is not None and declared > settings.max_upload_size:
         raise PayloadTooLarge(f"The upload is larger than the {settings.max_upload_size:,} "
                               "bytes this library accepts.")
-    uploads: list[svc.Upload] = []
-    try:
-        blob = await storage.save_stream(raw_body(request), settings.max_upload_size)
-        uploads.append(svc.Upload(blob, filename))
-        await svc.replace_file(resource, uploads[0], principal.user, storage)
-    except BaseException:
-        await svc.discard_uploads(storage, uploads)
-        raise
+    await uploads.add_file_version(storage, resource, filename, raw_body(request),
+                                   principal.user, max_size=settings.max_upload_size)
     return JSONResponse((await svc.to_json([resource], staff=principal.is_staff))[0])
 
 

@@ -1,13 +1,12 @@
 """The staff area: upload, metadata editing with extraction status, and the dashboard.
 
-Uploads go to the API's own upload view (JavaScript posts each file to /api/resources with
-progress; the form without JavaScript posts here and is answered with a redirect), so a
-page upload and an API upload are checked, stored and refused the same way.
+JavaScript posts each file to /api/resources with progress; the form without JavaScript posts
+here and is answered with a redirect. Both read the form with ``web.upload_form``, so a page
+upload and an API upload are checked, stored and refused the same way.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +23,7 @@ from kitlib.web import charts
 from kitlib.web.auth import resolve_principal
 from kitlib.web.common import path_int, settings_of
 from kitlib.web.render import read_form, render
-from kitlib.web.views.api import resources as api
+from kitlib.web.upload_form import create_from_form
 
 EDIT_FIELDS = ("title", "summary", "language", "tags", "kind", "visibility", "published_at")
 DASHBOARD_DAYS = 30
@@ -55,10 +54,9 @@ async def upload_page(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
-    """The form without JavaScript: the API stores it, the browser goes to the new page."""
-    answer = await api.create_resource(request)
-    created = json.loads(bytes(answer.body))
-    return RedirectResponse(f"/staff/resources/{int(created['id'])}?created=1", status_code=303)
+    """The form without JavaScript: stored as the API stores it, then the new page."""
+    _, created = await create_from_form(request)
+    return RedirectResponse(f"/staff/resources/{created.resource.id}?created=1", status_code=303)
 
 
 async def _editable(request: Request, principal: Principal) -> Resource:
