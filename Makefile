@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 MO     := kitlib/locale/fr/LC_MESSAGES/messages.mo
 AXE    := node_modules/.installed-stamp
 
-.PHONY: run test test-sqlite test-postgres lint typecheck system-deps install clean messages screenshots
+.PHONY: run test test-sqlite test-postgres lint typecheck system-deps install clean messages screenshots docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,6 +33,10 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o kitlib/locale/messages.pot --no-location --no-wrap \
 	  --sort-output --project kitlib -k gettext_for:2 -k N_ .
 	$(BIN)/pybabel update -i kitlib/locale/messages.pot -d kitlib/locale -D messages --no-wrap --no-fuzzy-matching --ignore-obsolete
+
+# docs/settings.md and docs/cli.md, generated from kitlib/settings.py and the commands' --help.
+docs: $(STAMP)
+	$(BIN)/python -m kitlib.cli.docs
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
