@@ -162,9 +162,17 @@ SETTINGS: tuple[Setting, ...] = (
             "absolute links in feeds and bundle manifests start with it.", _base_url,
             "the address each request came to"),
     Setting("LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`.", str),
-    Setting("SEARCH_WORKER", True, "`true` runs the search worker (text extraction and index "
-            "updates, see `kitlib worker`) as a background task of `kitlib serve`. Set `false` "
-            "when a separate `kitlib worker` process does the work.", _bool),
+    Setting("INDEX_WORKER", True, "`true` runs the index worker (text extraction from uploaded "
+            "files, index updates and deletions, see `kitlib worker`) as a background task of "
+            "`kitlib serve`. Set `false` when a separate `kitlib worker` process does the work: "
+            "those jobs wait in the queue until one does.", _bool),
+    Setting("MEDIA_WORKER", True, "`true` runs the media worker (an MP4's index moved to the "
+            "front so players can start and seek at once, each recording's duration) as a "
+            "background task of `kitlib serve`. Set `false` when a separate `kitlib worker` "
+            "process does the work: those jobs wait in the queue until one does.", _bool),
+    Setting("SEARCH_WORKER", None, "Deprecated: the value of both `KITLIB_INDEX_WORKER` and "
+            "`KITLIB_MEDIA_WORKER`, unless they are set too; `kitlib serve` logs a warning at "
+            "start-up while it is set.", _bool, "unset"),
     Setting("EXTRACT_TIMEOUT", 120, "Seconds the extraction of one file's text (or the work on "
             "one recording) may take before it is stopped and marked failed.", _positive),
     Setting("EXTRACT_MEMORY_MB", 1024, "Address-space cap, in MB, of the child process that "
@@ -204,7 +212,9 @@ class Settings:
     forwarded_allow_ips: str = _default("FORWARDED_ALLOW_IPS")
     base_url: str = _default("BASE_URL")
     log_level: str = _default("LOG_LEVEL")
-    search_worker: bool = _default("SEARCH_WORKER")
+    index_worker: bool = _default("INDEX_WORKER")
+    media_worker: bool = _default("MEDIA_WORKER")
+    search_worker: bool | None = _default("SEARCH_WORKER")
     extract_timeout: int = _default("EXTRACT_TIMEOUT")
     extract_memory_mb: int = _default("EXTRACT_MEMORY_MB")
 
@@ -213,7 +223,7 @@ class Settings:
         return self.database_url.startswith("sqlite://")
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        return replace(self, **_worker_alias(changes))
 
     @classmethod
     def for_root(cls, root: Path, **overrides: Any) -> Settings:
@@ -226,7 +236,16 @@ class Settings:
             index_dir=root / "index",
             secret_key=overrides.pop("secret_key", None) or secrets.token_hex(32),
         )
-        return replace(base, **overrides)
+        return replace(base, **_worker_alias(overrides))
+
+
+def _worker_alias(values: dict[str, Any]) -> dict[str, Any]:
+    """KITLIB_SEARCH_WORKER (deprecated) stands for both worker switches not given apart."""
+    alias = values.get("search_worker")
+    if alias is not None:
+        values.setdefault("index_worker", alias)
+        values.setdefault("media_worker", alias)
+    return values
 
 
 def _check_fields() -> None:
@@ -295,6 +314,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
         raise SettingsError(f"KITLIB_LOG_LEVEL={level!r} is not valid: use debug, info, warning "
                             "or error")
     values["log_level"] = level
+    _worker_alias(values)
     root = Path(values.pop("data_dir", _default_root())).resolve()
     values.setdefault("database_url", f"sqlite://{root / 'kitlib.sqlite3'}")
     values["uploads_dir"] = Path(values.get("uploads_dir", root / "uploads")).resolve()

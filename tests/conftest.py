@@ -114,9 +114,10 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    # No background search worker: tests drain the job queue themselves (kitlib.jobs.worker.drain).
+    # No background workers: tests drain the job queue themselves (kitlib.jobs.worker.drain).
     return Settings.for_root(tmp_path, database_url=database_url,
-                             max_upload_size=50 * 1024 * 1024, search_worker=False,
+                             max_upload_size=50 * 1024 * 1024, index_worker=False,
+                             media_worker=False,
                              log_level="warning")
 
 
@@ -193,7 +194,8 @@ def server_env(settings: Settings) -> dict[str, str]:
                 "KITLIB_SECRET_KEY": settings.secret_key,
                 "KITLIB_MAX_UPLOAD_SIZE": str(settings.max_upload_size),
                 "KITLIB_BODY_IDLE_TIMEOUT": str(settings.body_idle_timeout),
-                "KITLIB_SEARCH_WORKER": "true" if settings.search_worker else "false",
+                "KITLIB_INDEX_WORKER": "true" if settings.index_worker else "false",
+                "KITLIB_MEDIA_WORKER": "true" if settings.media_worker else "false",
                 "KITLIB_LOG_LEVEL": settings.log_level})
     if settings.accel_redirect:
         env["KITLIB_ACCEL_REDIRECT"] = settings.accel_redirect
