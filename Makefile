@@ -10,7 +10,7 @@ MO      := kitlib/locale/fr/LC_MESSAGES/messages.mo
 AXE     := node_modules/.installed-stamp
 
 .PHONY: run test test-sqlite test-postgres lint typecheck install install-test clean messages \
-        screenshots vendor run-deps test-deps
+        screenshots vendor run-deps test-deps docs
 
 $(RUNTIME): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -58,6 +58,10 @@ messages: $(DEV)
 	$(BIN)/pybabel extract -F babel.cfg -o kitlib/locale/messages.pot --no-location --no-wrap \
 	  --sort-output --project kitlib -k gettext_for:2 -k N_ .
 	$(BIN)/pybabel update -i kitlib/locale/messages.pot -d kitlib/locale -D messages --no-wrap --no-fuzzy-matching --ignore-obsolete
+
+# docs/settings.md and docs/cli.md, generated from kitlib/settings.py and the commands' --help.
+docs: $(RUNTIME)
+	$(BIN)/python -m kitlib.cli.docs
 
 screenshots: install-test
 	$(BIN)/python scripts/screenshots.py

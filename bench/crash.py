@@ -34,7 +34,8 @@ def main() -> int:
     lost = 0
     with tempfile.TemporaryDirectory(prefix="kitlib-crash-") as root:
         overrides = {"database_url": args.database_url} if args.database_url else {}
-        settings = Settings.for_root(Path(root) / "server", search_worker=True, **overrides)
+        settings = Settings.for_root(Path(root) / "server", index_worker=True,
+                                     media_worker=True, **overrides)
         started = time.monotonic()
         outcome = crash_cycles(settings, args.kills, seed=args.seed, clients=args.clients)
         print(json.dumps({"phase": "server kills", **summary(outcome),

@@ -249,7 +249,7 @@ def worker_crash_cycles(settings: Settings, kills: int, *, seed: int = 7) -> Out
     """The index writer alone killed mid-batch: a separate ``kitlib worker`` under SIGKILL."""
     rng = random.Random(seed)
     ledger, outcome = Ledger(), Outcome()
-    server = start_server(settings.with_overrides(search_worker=False))
+    server = start_server(settings.with_overrides(index_worker=False, media_worker=False))
     token = staff_token(server)
     try:
         for _ in range(kills):

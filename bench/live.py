@@ -51,7 +51,8 @@ def server_env(settings: Settings) -> dict[str, str]:
                 "KITLIB_SECRET_KEY": settings.secret_key,
                 "KITLIB_MAX_UPLOAD_SIZE": str(settings.max_upload_size),
                 "KITLIB_BODY_IDLE_TIMEOUT": str(settings.body_idle_timeout),
-                "KITLIB_SEARCH_WORKER": "true" if settings.search_worker else "false",
+                "KITLIB_INDEX_WORKER": "true" if settings.index_worker else "false",
+                "KITLIB_MEDIA_WORKER": "true" if settings.media_worker else "false",
                 "KITLIB_LOG_LEVEL": settings.log_level})
     if settings.accel_redirect:
         env["KITLIB_ACCEL_REDIRECT"] = settings.accel_redirect

@@ -43,9 +43,10 @@ class ExtractionStatus(StrEnum):
 
 
 class JobKind(StrEnum):
-    EXTRACT = "extract"
+    EXTRACT = "extract"  # the text of the resource's documents and transcripts
     INDEX = "index"
     DELETE = "delete"
+    MEDIA = "media"  # its recordings: the MP4 index moved to the front, the durations
 
 
 class JobState(StrEnum):

@@ -136,9 +136,10 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    # No background search worker: tests drain the job queue themselves (kitlib.jobs.worker.drain).
+    # No background workers: tests drain the job queue themselves (kitlib.jobs.worker.drain).
     return Settings.for_root(tmp_path, database_url=database_url,
-                             max_upload_size=50 * 1024 * 1024, search_worker=False,
+                             max_upload_size=50 * 1024 * 1024, index_worker=False,
+                             media_worker=False,
                              log_level="warning")
 
 
@@ -181,11 +182,11 @@ def make_app(settings: Settings) -> Callable[..., Any]:
 
 @pytest.fixture
 def live_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """``kitlib serve`` on a free port, with its background search worker; tests marked
+    """``kitlib serve`` on a free port, with its background workers; tests marked
     ``@pytest.mark.parametrize("live_server", [N], indirect=True)`` get N processes."""
     workers = int(getattr(request, "param", 1))
     server = start_server(settings.with_overrides(max_upload_size=2 * 1024**3,
-                                                  search_worker=True), workers)
+                                                  index_worker=True, media_worker=True), workers)
     try:
         yield server
     finally:

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_ten_kills_of_the_server_lose_nothing_acknowledged(settings: Settings):
-    outcome = crash_cycles(settings.with_overrides(search_worker=True), kills=10, clients=2,
-                           max_run=1.2)
+    outcome = crash_cycles(settings.with_overrides(index_worker=True, media_worker=True),
+                           kills=10, clients=2, max_run=1.2)
     assert outcome.kills == 10
     assert outcome.acknowledged_uploads >= 10
     assert outcome.lost == []

@@ -17,7 +17,8 @@ PASSWORD = "a-very-secret-password-42"
 
 
 def test_no_secret_in_the_server_log(settings: Settings):
-    server = start_server(settings.with_overrides(log_level="debug", search_worker=True))
+    server = start_server(settings.with_overrides(log_level="debug", index_worker=True,
+                                                  media_worker=True))
     try:
         server.cli("user", "add", "staff@example.org", "--role", "staff", "--password-stdin",
                    stdin=PASSWORD + "\n")

@@ -118,7 +118,7 @@ def populate(client: Any, staff: dict[str, str]) -> str:
 @pytest.fixture
 def loaded(settings: Settings) -> Iterator[tuple[Any, dict[str, dict[str, str]]]]:
     """The schema bound to a populated app, and the headers that authenticate each role."""
-    settings = settings.with_overrides(search_worker=True)
+    settings = settings.with_overrides(index_worker=True, media_worker=True)
     tokens = run_async(_tokens(settings))
     app = create_app(settings)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from kitlib import media
 from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import InvalidField, NotFound, UnsupportedMediaType
 from kitlib.jobs.queue import enqueue
@@ -200,14 +201,23 @@ async def create_resource(metadata: Mapping[str, Any], uploads: Sequence[Upload]
         values["extraction_status"] = ExtractionStatus.PENDING
     async with in_transaction():
         resource = await Resource.create(**values)
+        media_types = []
         for position, upload in enumerate(uploads):
             stored = await stored_file_for(upload)
+            media_types.append(stored.media_type)
             await ResourceFile.create(resource=resource, file=stored, filename=upload.filename,
                                       position=position)
-        await enqueue(JobKind.EXTRACT, [resource.id])
+        await _enqueue_file_work(resource.id, media_types)
         await audit(user, "resource.create", "resource", resource.id, title=resource.title,
                     files=[u.blob.sha256 for u in uploads])
     return resource
+
+
+async def _enqueue_file_work(resource_id: int, media_types: Sequence[str]) -> None:
+    """Queue the text extraction and, for recordings, the media work (each its own switch)."""
+    if any(t.startswith(media.MEDIA_PREFIXES) for t in media_types):
+        await enqueue(JobKind.MEDIA, [resource_id])
+    await enqueue(JobKind.EXTRACT, [resource_id])
 
 
 async def replace_file(resource: Resource, upload: Upload, user: User | None) -> list[int]:
@@ -223,7 +233,7 @@ async def replace_file(resource: Resource, upload: Upload, user: User | None) ->
         resource.extraction_error = ""
         # auto_now stamps the change
         await resource.save(update_fields=["updated_at", "extraction_status", "extraction_error"])
-        await enqueue(JobKind.EXTRACT, [resource.id])
+        await _enqueue_file_work(resource.id, [stored.media_type])
         await audit(user, "resource.replace_file", "resource", resource.id,
                     sha256=upload.blob.sha256, filename=upload.filename)
     return [i for i in old if i != stored.id]

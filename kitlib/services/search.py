@@ -23,7 +23,6 @@ from tortoise.expressions import Q
 from kitlib import search as si
 from kitlib.access.rules import Principal, visible_q
 from kitlib.errors import IndexRebuilding, InvalidField
-from kitlib.jobs import worker as jobs
 from kitlib.models import Job, JobState, Kind, Kit, Language, Resource, ResourceFile, Webinar
 from kitlib.services import indexing as indexer
 from kitlib.services.validation import day, is_id, is_slug, page_params
@@ -134,17 +133,8 @@ class SearchService:
     settings: Settings
     searcher: si.Searcher | None = None
     rebuild_task: asyncio.Task[int] | None = None
-    worker_task: asyncio.Task[None] | None = None
     warm_task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @classmethod
-    def start(cls, settings: Settings) -> SearchService:
-        """The service for an app's lifespan, with the background worker if settings ask."""
-        service = cls(settings)
-        if settings.search_worker:
-            service.worker_task = asyncio.create_task(jobs.run_worker(settings))
-        return service
 
     def start_rebuild(self) -> None:
         if self.rebuild_task is None or self.rebuild_task.done():
@@ -152,7 +142,7 @@ class SearchService:
             self.rebuild_task = asyncio.create_task(indexer.rebuild(self.settings))
 
     async def close(self) -> None:
-        for task in (self.worker_task, self.rebuild_task, self.warm_task):
+        for task in (self.rebuild_task, self.warm_task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):

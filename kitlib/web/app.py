@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kitlib.db import close_db, open_db
 from kitlib.i18n import check_catalogues
+from kitlib.jobs import worker as jobs
 from kitlib.services.download_events import DownloadRecorder
 from kitlib.services.feeds import xml_text
 from kitlib.services.search import SearchService
@@ -68,6 +70,16 @@ def template_dir() -> Path:
     raise RuntimeError("kitlib's templates folder is missing from this installation")
 
 
+def _start_worker(settings: Settings) -> asyncio.Task[None] | None:
+    """The background worker of the families switched on (KITLIB_INDEX_WORKER and
+    KITLIB_MEDIA_WORKER), or None when both are off."""
+    if settings.search_worker is not None:
+        log.warning("KITLIB_SEARCH_WORKER is deprecated: set KITLIB_INDEX_WORKER and "
+                    "KITLIB_MEDIA_WORKER instead (it now stands for both)")
+    families = jobs.families_for(settings)
+    return asyncio.create_task(jobs.run_worker(settings, families)) if families else None
+
+
 def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlette:
     """Build the application; the lifespan opens the database and the storage folders."""
     storage = Storage(settings.uploads_dir)
@@ -86,11 +98,15 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
             log.warning("removed %d temporary files left by interrupted uploads", swept)
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         context = await open_db(settings, apply_migrations=apply_migrations)
-        # Search: the shared searcher and, unless disabled, the background index worker.
-        app.state.search = SearchService.start(settings)
+        app.state.search = SearchService(settings)
+        worker = _start_worker(settings)
         try:
             yield
         finally:
+            if worker is not None:  # stopped first: it may be using the database
+                worker.cancel()
+                with contextlib.suppress(BaseException):
+                    await worker
             await app.state.search.close()
             await downloads.close()
             await close_db(context)
