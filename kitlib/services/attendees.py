@@ -211,6 +211,37 @@ def attendee_json(attendee: Attendee, secret: str, base_url: str) -> dict[str, A
     }
 
 
+@dataclass(frozen=True)
+class Part:
+    """A part of the webinar an attendee's page shows: its name, title and files."""
+
+    part: str
+    title: str
+    files: list[ResourceFile]  # with their stored file fetched
+
+
+async def of_webinar(webinar: Webinar) -> list[Attendee]:
+    return list(await Attendee.filter(webinar_id=webinar.id).order_by("name", "email", "id"))
+
+
+async def find(attendee_id: int) -> Attendee | None:
+    return await Attendee.get_or_none(id=attendee_id)
+
+
+async def landing(attendee: Attendee) -> tuple[Webinar, list[Part]]:
+    """The attendee's webinar and its parts that exist, in the order of the webinar page."""
+    webinar = await Webinar.get(id=attendee.webinar_id)
+    parts: list[Part] = []
+    for part in links.WEBINAR_PARTS:
+        rid = getattr(webinar, f"{part}_id")
+        resource = await Resource.get_or_none(id=rid) if rid else None
+        if resource is None:
+            continue
+        files = await ResourceFile.filter(resource_id=resource.id).select_related("file")
+        parts.append(Part(part, resource.title, list(files)))
+    return webinar, parts
+
+
 async def get_attendee(webinar: Webinar, attendee_id: int) -> Attendee:
     attendee = await Attendee.get_or_none(id=attendee_id, webinar_id=webinar.id)
     if attendee is None:

@@ -309,6 +309,15 @@ async def _facets(raw: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return out
 
 
+async def facet_titles(kit_slugs: list[str], webinar_ids: list[int]
+                       ) -> dict[tuple[str, str], str]:
+    """(facet, value) -> the title a page shows for it, for kit and webinar facets."""
+    titles = {("kit", k.slug): k.title for k in await Kit.filter(slug__in=kit_slugs)}
+    titles.update({("webinar", str(w.id)): w.title
+                   for w in await Webinar.filter(id__in=webinar_ids)})
+    return titles
+
+
 async def suggest(service: SearchService, principal: Principal, prefix: str) -> dict[str, Any]:
     """The /api/suggest answer: titles the caller may open, then words from their documents."""
     access = await access_for(principal)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kitlib.models import Kit, Webinar
 from kitlib.services import bundles
 from kitlib.services import kits as svc
 from kitlib.services.validation import page_params
@@ -16,9 +15,8 @@ from kitlib.web.views.api.search import service_of
 
 async def list_kits(request: Request) -> Response:
     principal = await resolve_principal(request)
-    kits = await Kit.all().order_by("title", "id")
     return JSONResponse({"items": [await svc.kit_json(k, principal, with_items=False)
-                                   for k in kits]})
+                                   for k in await svc.list_kits()]})
 
 
 async def get_kit(request: Request) -> Response:
@@ -53,9 +51,7 @@ async def delete_kit(request: Request) -> Response:
 async def list_webinars(request: Request) -> Response:
     principal = await resolve_principal(request)
     page, per_page = page_params(request.query_params)
-    query = Webinar.all()
-    total = await query.count()
-    rows = await query.order_by("-starts_at", "-id").offset((page - 1) * per_page).limit(per_page)
+    total, rows = await svc.list_webinars(page, per_page)
     return JSONResponse({"total": total, "page": page, "per_page": per_page,
                          "items": [await svc.webinar_json(w, principal) for w in rows]})
 

@@ -15,15 +15,14 @@ from kitlib.errors import NotFound, RangeNotSatisfiable
 from kitlib.models import DownloadEvent
 from kitlib.services import attendees
 from kitlib.services.download_events import DownloadRecorder
+from kitlib.services.files import Attachment, find_attachment
 from kitlib.web.auth import resolve_principal
 from kitlib.web.common import path_int, settings_of, storage_of
 from kitlib.web.downloads import (
-    Attachment,
     MissingContent,
     accel_response,
     check_blob,
     file_response,
-    find_attachment,
     not_modified,
     not_modified_response,
     single_range,

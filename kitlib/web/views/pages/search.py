@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
-from tortoise.expressions import Q
 
-from kitlib.models import Kit, Webinar
+from kitlib.services import kits
 from kitlib.services import search as svc
 from kitlib.web.auth import resolve_principal
 from kitlib.web.render import render
@@ -51,11 +49,8 @@ def _year_items(items: list[tuple[str, str]], year: str) -> list[tuple[str, str]
 
 async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
                   ) -> dict[str, list[FacetValue]]:
-    titles = {("kit", k.slug): k.title
-              for k in await Kit.filter(slug__in=list(raw.get("kit", {})))}
-    webinar_ids = [int(w) for w in raw.get("webinar", {}) if w.isdigit()]
-    titles.update({("webinar", str(w.id)): w.title
-                   for w in await Webinar.filter(id__in=webinar_ids)})
+    titles = await svc.facet_titles(list(raw.get("kit", {})),
+                                    [int(w) for w in raw.get("webinar", {}) if w.isdigit()])
     out: dict[str, list[FacetValue]] = {}
     for name, counts in raw.items():
         values = []
@@ -74,19 +69,6 @@ async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
     return out
 
 
-async def _webinar_links(hits: list[dict[str, Any]]) -> dict[int, int]:
-    """Resource id -> the webinar it is the recording or transcript of."""
-    ids = [h["id"] for h in hits if h["transcript_hits"]]
-    if not ids:
-        return {}
-    links: dict[int, int] = {}
-    for w in await Webinar.filter(Q(transcript_id__in=ids) | Q(recording_id__in=ids)):
-        for rid in (w.transcript_id, w.recording_id):
-            if rid is not None and rid in ids:
-                links[rid] = w.id
-    return links
-
-
 async def search_page(request: Request) -> Response:
     principal = await resolve_principal(request)
     items = [(k, v) for k, v in request.query_params.multi_items() if v]
@@ -102,8 +84,8 @@ async def search_page(request: Request) -> Response:
     suggestion = result["suggestion"]
     return render(
         request, "search.html", params=params, result=result, items=items,
-        facets=await _facets(items, result["facets"]), webinar_of=await _webinar_links(
-            result["hits"]),
+        facets=await _facets(items, result["facets"]), webinar_of=await kits.webinars_of_media(
+            [h["id"] for h in result["hits"] if h["transcript_hits"]]),
         pages=pages, page_links=page_links,
         bundle_url="/api/bundles" + ("?" + urlencode(filters) if filters else ""),
         suggestion_url=_query([(k, v) for k, v in items if k not in ("q", "page")]
