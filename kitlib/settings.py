@@ -129,8 +129,8 @@ SETTINGS: tuple[Setting, ...] = (
             "throttling then sees each client's own address (default: none, headers ignored).",
             str),
     Setting("BASE_URL", "The library's public address, e.g. https://kits.example.org; absolute "
-            "links in feeds and bundle manifests start with it (default: the address each "
-            "request came to).", _base_url),
+            "links in feeds, bundle manifests and attendee links start with it (default: the "
+            "address each request came to).", _base_url),
     Setting("LOG_LEVEL", "Logging level: debug, info, warning, error (default info).", str),
     Setting("SEARCH_WORKER", "Run the search worker (text extraction, index updates) inside "
             "`kitlib serve` (default true); set false when `kitlib worker` runs apart.", _bool),

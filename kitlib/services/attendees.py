@@ -27,6 +27,7 @@ from kitlib.models import Attendee, DownloadEvent, Resource, ResourceFile, User,
 from kitlib.services.resources import audit
 from kitlib.services.stats import csv_cell
 from kitlib.services.validation import digits
+from kitlib.urls import Links
 
 MAX_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -195,7 +196,7 @@ async def import_list(webinar: Webinar, data: bytes, options: Mapping[str, Any],
     return report
 
 
-def attendee_json(attendee: Attendee, secret: str, base_url: str) -> dict[str, Any]:
+def attendee_json(attendee: Attendee, secret: str, site: Links) -> dict[str, Any]:
     token = links.attendee_token(secret, attendee)
 
     def iso(moment: datetime | None) -> str | None:
@@ -207,7 +208,7 @@ def attendee_json(attendee: Attendee, secret: str, base_url: str) -> dict[str, A
         "expires_at": iso(attendee.expires_at), "revoked_at": iso(attendee.revoked_at),
         "download_limit": attendee.download_limit, "downloads_used": attendee.downloads_used,
         "first_used_at": iso(attendee.first_used_at), "last_used_at": iso(attendee.last_used_at),
-        "link": f"{base_url.rstrip('/')}/attend/{token}",
+        "link": site.attend(token),
     }
 
 

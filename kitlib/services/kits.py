@@ -10,6 +10,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from kitlib import urls
 from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import Conflict, InvalidField, NotFound
 from kitlib.jobs.queue import enqueue
@@ -88,7 +89,7 @@ async def kit_json(kit: Kit, principal: Principal, *, with_items: bool = True) -
         .select_related("resource").order_by("position", "id")
     data: dict[str, Any] = {"id": kit.id, "slug": kit.slug, "title": kit.title,
                             "description": kit.description, "item_count": len(rows),
-                            "url": f"/api/kits/{kit.slug}",
+                            "url": urls.kit(kit.slug),
                             "updated_at": kit.updated_at.isoformat()}
     if with_items:
         resources = await to_json([row.resource for row in rows])
@@ -275,7 +276,7 @@ async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]
     data: dict[str, Any] = {
         "id": webinar.id, "title": webinar.title, "description": webinar.description,
         "starts_at": webinar.starts_at.isoformat(), "speakers": webinar.speakers,
-        "url": f"/api/webinars/{webinar.id}", "kit": None}
+        "url": urls.webinar(webinar.id), "kit": None}
     for part in WEBINAR_PARTS:
         rid = getattr(webinar, f"{part}_id")
         resource = await Resource.get_or_none(id=rid) if rid else None

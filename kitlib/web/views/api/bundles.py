@@ -17,7 +17,7 @@ from kitlib.services import bundles as svc
 from kitlib.services import search as search_svc
 from kitlib.services.download_events import DownloadRecorder
 from kitlib.web.auth import resolve_principal
-from kitlib.web.common import settings_of, storage_of
+from kitlib.web.common import settings_of, site_of, storage_of
 from kitlib.web.downloads import (
     GeneratedResponse,
     content_disposition,
@@ -30,8 +30,8 @@ from kitlib.web.views.api.search import service_of
 async def bundle(request: Request) -> Response:
     principal = await resolve_principal(request)
     params = await search_svc.parse_params(request.query_params)
-    base = str(request.base_url).rstrip("/")
-    planned = await svc.plan(service_of(request), storage_of(request), principal, params, base)
+    planned = await svc.plan(service_of(request), storage_of(request), principal, params,
+                             site_of(request))
     headers = {
         "ETag": planned.etag,
         "Last-Modified": format_datetime(planned.modified.astimezone(UTC), usegmt=True),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kitlib import urls
 from kitlib.services import bundles
 from kitlib.services import kits as svc
 from kitlib.services.validation import page_params
 from kitlib.web.auth import resolve_principal
-from kitlib.web.common import json_body, path_int, staff, storage_of
+from kitlib.web.common import json_body, path_int, site_of, staff, storage_of
 from kitlib.web.views.api.search import service_of
 
 
@@ -24,7 +25,7 @@ async def get_kit(request: Request) -> Response:
     kit = await svc.get_kit(request.path_params["slug"])
     data = await svc.kit_json(kit, principal)
     data["bundle"] = await bundles.kit_bundle(service_of(request), storage_of(request), principal,
-                                              kit, str(request.base_url).rstrip("/"))
+                                              kit, site_of(request))
     return JSONResponse(data)
 
 
@@ -32,7 +33,7 @@ async def create_kit(request: Request) -> Response:
     principal = await staff(request)
     kit = await svc.create_kit(await json_body(request), principal.user)
     return JSONResponse(await svc.kit_json(kit, principal), status_code=201,
-                        headers={"Location": f"/api/kits/{kit.slug}"})
+                        headers={"Location": urls.kit(kit.slug)})
 
 
 async def update_kit(request: Request) -> Response:
@@ -66,7 +67,7 @@ async def create_webinar(request: Request) -> Response:
     principal = await staff(request)
     webinar = await svc.create_webinar(await json_body(request), principal.user)
     return JSONResponse(await svc.webinar_json(webinar, principal), status_code=201,
-                        headers={"Location": f"/api/webinars/{webinar.id}"})
+                        headers={"Location": urls.webinar(webinar.id)})
 
 
 async def update_webinar(request: Request) -> Response:

@@ -68,7 +68,7 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     if (secret := request.cookies.get(SESSION_COOKIE)) is not None:
         await end_session(secret)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(request.app.url_path_for("home"), status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

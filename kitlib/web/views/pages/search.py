@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kitlib import urls
 from kitlib.services import kits
 from kitlib.services import search as svc
 from kitlib.web.auth import resolve_principal
@@ -28,8 +29,9 @@ class FacetValue:
     href: str
 
 
-def _query(items: list[tuple[str, str]]) -> str:
-    return "/search?" + urlencode(items) if items else "/search"
+def _query(request: Request, items: list[tuple[str, str]]) -> str:
+    path = str(request.app.url_path_for("search"))
+    return f"{path}?{urlencode(items)}" if items else path
 
 
 def _toggle(items: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
@@ -47,7 +49,7 @@ def _year_items(items: list[tuple[str, str]], year: str) -> list[tuple[str, str]
     return [*kept, ("from", f"{year}-01-01"), ("to", f"{year}-12-31")]
 
 
-async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
+async def _facets(request: Request, items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
                   ) -> dict[str, list[FacetValue]]:
     titles = await svc.facet_titles(list(raw.get("kit", {})),
                                     [int(w) for w in raw.get("webinar", {}) if w.isdigit()])
@@ -62,7 +64,7 @@ async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
                 target = _toggle(items, name, value)
                 active = (name, value) in items
             label = titles.get((name, value), value)
-            values.append(FacetValue(value, label, count, active, _query(target)))
+            values.append(FacetValue(value, label, count, active, _query(request, target)))
         if name == "year":
             values.sort(key=lambda f: f.value, reverse=True)
         out[name] = values
@@ -79,16 +81,17 @@ async def search_page(request: Request) -> Response:
     result = await svc.search(service_of(request), principal, params)
     filters = [(k, v) for k, v in items if k in FILTER_NAMES]
     pages = max(1, -(-result["total"] // params.per_page))
-    page_links = {n: _query([*[(k, v) for k, v in items if k != "page"], ("page", str(n))])
+    page_links = {n: _query(request, [*[(k, v) for k, v in items if k != "page"], ("page", str(n))])
                   for n in range(max(1, params.page - 3), min(pages, params.page + 3) + 1)}
     suggestion = result["suggestion"]
     return render(
         request, "search.html", params=params, result=result, items=items,
-        facets=await _facets(items, result["facets"]), webinar_of=await kits.webinars_of_media(
+        facets=await _facets(request, items, result["facets"]),
+        webinar_of=await kits.webinars_of_media(
             [h["id"] for h in result["hits"] if h["transcript_hits"]]),
         pages=pages, page_links=page_links,
-        bundle_url="/api/bundles" + ("?" + urlencode(filters) if filters else ""),
-        suggestion_url=_query([(k, v) for k, v in items if k not in ("q", "page")]
+        bundle_url=urls.bundle(filters),
+        suggestion_url=_query(request, [(k, v) for k, v in items if k not in ("q", "page")]
                               + [("q", suggestion)]) if suggestion else None,
         sorts=svc.SORTS, other_params=[(k, v) for k, v in items
                                        if k not in ("q", "sort", "page")])

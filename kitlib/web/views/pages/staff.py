@@ -36,7 +36,8 @@ async def _staff_page(request: Request) -> Principal | Response:
     principal = await resolve_principal(request)
     if principal.user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        login = request.app.url_path_for("login")
+        return RedirectResponse(f"{login}?next={quote(target)}", status_code=303)
     require_staff(principal)
     return principal
 
@@ -98,7 +99,8 @@ async def edit(request: Request) -> Response:
         return render(request, "staff/edit.html", status_code=exc.status, resource=data,
                       values={**_form_values(data), **form}, error=exc.message, created=False,
                       **_choices())
-    return RedirectResponse(f"/staff/resources/{resource.id}?saved=1", status_code=303)
+    page = request.app.url_path_for("staff_resource", resource_id=resource.id)
+    return RedirectResponse(f"{page}?saved=1", status_code=303)
 
 
 async def dashboard(request: Request) -> Response:
