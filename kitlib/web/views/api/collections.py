@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,6 +14,10 @@ from kitlib.services.validation import page_params
 from kitlib.web.auth import resolve_principal
 from kitlib.web.common import json_body, path_int, site_of, staff, storage_of
 from kitlib.web.views.api.search import service_of
+
+
+def _created(body: dict[str, Any], location: str) -> Response:
+    return JSONResponse(body, status_code=201, headers={"Location": location})
 
 
 async def list_kits(request: Request) -> Response:
@@ -32,8 +38,7 @@ async def get_kit(request: Request) -> Response:
 async def create_kit(request: Request) -> Response:
     principal = await staff(request)
     kit = await svc.create_kit(await json_body(request), principal.user)
-    return JSONResponse(await svc.kit_json(kit, principal), status_code=201,
-                        headers={"Location": urls.kit(kit.slug)})
+    return _created(await svc.kit_json(kit, principal), urls.kit(kit.slug))
 
 
 async def update_kit(request: Request) -> Response:
@@ -66,8 +71,7 @@ async def get_webinar(request: Request) -> Response:
 async def create_webinar(request: Request) -> Response:
     principal = await staff(request)
     webinar = await svc.create_webinar(await json_body(request), principal.user)
-    return JSONResponse(await svc.webinar_json(webinar, principal), status_code=201,
-                        headers={"Location": urls.webinar(webinar.id)})
+    return _created(await svc.webinar_json(webinar, principal), urls.webinar(webinar.id))
 
 
 async def update_webinar(request: Request) -> Response:
