@@ -3,7 +3,7 @@
 Packages by job, from the top down (``make lint`` checks the layers with import-linter):
 ``web``, ``cli`` and ``jobs.worker`` call ``services``; services use ``jobs.queue``, ``search``,
 ``extract``, ``storage``, ``access``, ``media`` and ``db``; everything may use ``models``,
-``settings``, ``errors``, ``formats`` and ``i18n``.
+``settings``, ``errors``, ``formats``, ``i18n`` and ``urls`` (the paths links carry).
 """
 
 __version__ = "0.1.0"

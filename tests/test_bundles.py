@@ -26,6 +26,7 @@ from kitlib.services import bundle_zip as bz
 from kitlib.services import bundles as svc
 from kitlib.services import search as search_svc
 from kitlib.storage import Storage
+from kitlib.urls import Links
 from tests.conftest import staff_token
 
 pytestmark = pytest.mark.anyio
@@ -300,7 +301,7 @@ async def test_too_many_files_is_a_clear_400(lib, library):
     params = await search_svc.parse_params(_Query({}))
     with pytest.raises(svc.BadRequest, match="at most 2"):
         await svc.plan(service, Storage(lib.settings.uploads_dir), ANONYMOUS, params,
-                       "http://x", limit=2)
+                       Links("http://x"), limit=2)
 
 
 class _Query(dict[str, str]):
@@ -355,13 +356,13 @@ async def test_a_forced_zip64_bundle_is_valid_and_deterministic(lib, library, tm
     made = []
     for _ in range(2):
         planned = await svc.with_crcs(await svc.plan(service, storage, staff, params,
-                                                     "http://x", force_zip64=True))
+                                                     Links("http://x"), force_zip64=True))
         assert planned.zip64
         made.append(b"".join(bz.stream(planned.members, True)))
         assert planned.size == len(made[-1])
     assert made[0] == made[1] and b"PK\x06\x06" in made[0]
     check_archive(tmp_path / "zip64.zip", made[0])
-    plain = await svc.plan(service, storage, staff, params, "http://x")
+    plain = await svc.plan(service, storage, staff, params, Links("http://x"))
     assert not plain.zip64 and plain.etag != planned.etag
 
 

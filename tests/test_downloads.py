@@ -183,7 +183,7 @@ async def test_the_immediate_lookup_sees_each_commit_and_survives_a_broken_reade
     must see a visibility change at once, and a reader that fails must not fail it."""
     from tortoise import connections
 
-    from kitlib.web.downloads import find_attachment
+    from kitlib.services.files import find_attachment
 
     file = await stored(lib)
     resource = (await lib.client.get("/api/resources", headers=lib.staff)).json()["items"][0]

@@ -47,7 +47,7 @@ class SqliteClient(base.SqliteClient):
         A read-only connection of this process's own, in WAL mode, never waits for a writer
         and sees exactly what was committed: an indexed lookup takes microseconds, less than
         the trip. It blocks the event loop that long, so only a lookup that must be cheap
-        uses it (downloads.find_attachment says when).
+        uses it (services/files.find_attachment says when).
         """
         if self.filename == ":memory:":
             return None

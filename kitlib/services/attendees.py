@@ -27,6 +27,7 @@ from kitlib.models import Attendee, DownloadEvent, Resource, ResourceFile, User,
 from kitlib.services.resources import audit
 from kitlib.services.stats import csv_cell
 from kitlib.services.validation import digits
+from kitlib.urls import Links
 
 MAX_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -195,7 +196,7 @@ async def import_list(webinar: Webinar, data: bytes, options: Mapping[str, Any],
     return report
 
 
-def attendee_json(attendee: Attendee, secret: str, base_url: str) -> dict[str, Any]:
+def attendee_json(attendee: Attendee, secret: str, site: Links) -> dict[str, Any]:
     token = links.attendee_token(secret, attendee)
 
     def iso(moment: datetime | None) -> str | None:
@@ -207,8 +208,39 @@ def attendee_json(attendee: Attendee, secret: str, base_url: str) -> dict[str, A
         "expires_at": iso(attendee.expires_at), "revoked_at": iso(attendee.revoked_at),
         "download_limit": attendee.download_limit, "downloads_used": attendee.downloads_used,
         "first_used_at": iso(attendee.first_used_at), "last_used_at": iso(attendee.last_used_at),
-        "link": f"{base_url.rstrip('/')}/attend/{token}",
+        "link": site.attend(token),
     }
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of the webinar an attendee's page shows: its name, title and files."""
+
+    part: str
+    title: str
+    files: list[ResourceFile]  # with their stored file fetched
+
+
+async def of_webinar(webinar: Webinar) -> list[Attendee]:
+    return list(await Attendee.filter(webinar_id=webinar.id).order_by("name", "email", "id"))
+
+
+async def find(attendee_id: int) -> Attendee | None:
+    return await Attendee.get_or_none(id=attendee_id)
+
+
+async def landing(attendee: Attendee) -> tuple[Webinar, list[Part]]:
+    """The attendee's webinar and its parts that exist, in the order of the webinar page."""
+    webinar = await Webinar.get(id=attendee.webinar_id)
+    parts: list[Part] = []
+    for part in links.WEBINAR_PARTS:
+        rid = getattr(webinar, f"{part}_id")
+        resource = await Resource.get_or_none(id=rid) if rid else None
+        if resource is None:
+            continue
+        files = await ResourceFile.filter(resource_id=resource.id).select_related("file")
+        parts.append(Part(part, resource.title, list(files)))
+    return webinar, parts
 
 
 async def get_attendee(webinar: Webinar, attendee_id: int) -> Attendee:

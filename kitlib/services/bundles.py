@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from anyio import to_thread
 from tortoise.expressions import Q
 
+from kitlib import urls
 from kitlib.access.rules import Principal, visible_q
 from kitlib.errors import BadRequest, KitlibError, NotFound
 from kitlib.models import Kit, KitItem, Resource, ResourceFile, StoredFile, Webinar
@@ -34,6 +34,7 @@ from kitlib.services import bundle_zip as bz
 from kitlib.services import search as search_svc
 from kitlib.services.stats import csv_cell
 from kitlib.storage import Storage, file_crc32
+from kitlib.urls import Links
 
 log = logging.getLogger("kitlib")
 
@@ -144,7 +145,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 async def plan(service: search_svc.SearchService, storage: Storage, principal: Principal,
-               params: search_svc.Params, base_url: str, *, force_zip64: bool = False,
+               params: search_svc.Params, site: Links, *, force_zip64: bool = False,
                limit: int = MAX_FILES) -> Bundle:
     """The bundle for this caller and filter; 404 when no file matches, 400 past ``limit``."""
     ids = await resource_ids(service, principal, params, limit)
@@ -164,7 +165,7 @@ async def plan(service: search_svc.SearchService, storage: Storage, principal: P
     entries = []
     for (resource, attachment), name in zip(rows, names, strict=True):
         stored: StoredFile = attachment.file
-        entries.append(_entry(resource, attachment, stored, name, base_url))
+        entries.append(_entry(resource, attachment, stored, name, site))
     members = [bz.Member(name=e["path"], size=e["size"], crc32=e["crc32"],
                          modified=bz.zip_time(e["created_at"]),
                          path=storage.path_for(e["storage_key"])) for e in entries]
@@ -184,14 +185,14 @@ async def plan(service: search_svc.SearchService, storage: Storage, principal: P
 
 
 def _entry(resource: Resource, attachment: ResourceFile, stored: StoredFile, name: str,
-           base_url: str) -> dict[str, Any]:
+           site: Links) -> dict[str, Any]:
     return {
         "path": name, "title": resource.title, "kind": resource.kind.value,
         "language": resource.language.value, "tags": list(resource.tags or []),
         "sha256": stored.sha256, "size": int(stored.size),
         # The member's time is in the archive's bytes, so it is in the manifest (the ETag).
         "modified": bz.zip_time(stored.created_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "source_url": f"{base_url}/files/{attachment.id}/{quote(attachment.filename)}",
+        "source_url": site.file(attachment.id, attachment.filename),
         "resource_id": resource.id, "created_at": stored.created_at,
         "crc32": stored.crc32, "storage_key": stored.storage_key, "file_id": stored.id}
 
@@ -248,12 +249,12 @@ async def with_crcs(bundle: Bundle) -> Bundle:
 
 
 async def kit_bundle(service: search_svc.SearchService, storage: Storage, principal: Principal,
-                     kit: Kit, base_url: str) -> dict[str, Any] | None:
+                     kit: Kit, site: Links) -> dict[str, Any] | None:
     """``{url, size}`` of the whole kit's bundle for this caller; None when it holds no file
     the caller may open."""
     try:
         planned = await plan(service, storage, principal, search_svc.Params(kits=(kit.id,)),
-                             base_url)
+                             site)
     except NotFound:
         return None
-    return {"url": "/api/bundles?" + urlencode({"kit": kit.slug}), "size": planned.size}
+    return {"url": urls.bundle({"kit": kit.slug}), "size": planned.size}

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from kitlib.access.rules import ANONYMOUS, Principal, visible_q
 from kitlib.models import Resource, ResourceFile
 from kitlib.services import search as search_svc
+from kitlib.urls import Links
 
 FEED_SIZE = 50
 # XML 1.0 forbids these characters even as references; a title pasted from a PDF may hold one.
@@ -55,7 +55,7 @@ async def entries(service: search_svc.SearchService, params: search_svc.Params,
     return [Entry(rows[i], files.get(i)) for i in ids if i in rows]
 
 
-def context(base: str, self_url: str, params: search_svc.Params,
+def context(site: Links, self_url: str, params: search_svc.Params,
             found: list[Entry]) -> dict[str, Any]:
     """What templates/feed.atom renders."""
     words = [params.q] if params.q else []
@@ -67,14 +67,14 @@ def context(base: str, self_url: str, params: search_svc.Params,
     for entry in found:
         r = entry.resource
         item: dict[str, Any] = {
-            "id": f"{base}/api/resources/{r.id}", "title": r.title, "summary": r.summary,
+            "id": site.resource(r.id), "title": r.title, "summary": r.summary,
             "updated": rfc3339(r.updated_at), "published": rfc3339(r.published_at or r.created_at),
             "tags": list(r.tags or []), "language": r.language.value, "enclosure": None}
         if entry.file is not None:
             stored = entry.file.file
             item["enclosure"] = {
-                "href": f"{base}/files/{entry.file.id}/{quote(entry.file.filename)}",
+                "href": site.file(entry.file.id, entry.file.filename),
                 "type": stored.media_type, "length": stored.size}
         items.append(item)
-    return {"feed_id": self_url, "title": title, "self_url": self_url, "home": f"{base}/",
+    return {"feed_id": self_url, "title": title, "self_url": self_url, "home": site.home(),
             "updated": rfc3339(updated), "entries": items}

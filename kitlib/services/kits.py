@@ -7,8 +7,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from kitlib import urls
 from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import Conflict, InvalidField, NotFound
 from kitlib.jobs.queue import enqueue
@@ -70,6 +72,10 @@ async def _item_ids(kit: Kit) -> list[int]:
     return [int(r["resource_id"]) for r in await KitItem.filter(kit=kit).values("resource_id")]
 
 
+async def list_kits() -> list[Kit]:
+    return list(await Kit.all().order_by("title", "id"))
+
+
 async def get_kit(slug: str) -> Kit:
     # A slug kitlib could not have made names no kit; PostgreSQL would refuse a NUL (a 500).
     kit = await Kit.get_or_none(slug=slug) if v.is_slug(slug) else None
@@ -83,7 +89,7 @@ async def kit_json(kit: Kit, principal: Principal, *, with_items: bool = True) -
         .select_related("resource").order_by("position", "id")
     data: dict[str, Any] = {"id": kit.id, "slug": kit.slug, "title": kit.title,
                             "description": kit.description, "item_count": len(rows),
-                            "url": f"/api/kits/{kit.slug}",
+                            "url": urls.kit(kit.slug),
                             "updated_at": kit.updated_at.isoformat()}
     if with_items:
         resources = await to_json([row.resource for row in rows])
@@ -234,11 +240,43 @@ async def get_webinar(webinar_id: int) -> Webinar:
     return webinar
 
 
+async def list_webinars(page: int, per_page: int) -> tuple[int, list[Webinar]]:
+    """One page of webinars, latest first, and how many there are in all."""
+    query = Webinar.all()
+    total = await query.count()
+    rows = await query.order_by("-starts_at", "-id").offset((page - 1) * per_page).limit(per_page)
+    return total, list(rows)
+
+
+async def webinar_of(resource_id: int) -> Webinar | None:
+    """The webinar this resource is the recording, the slides or the transcript of."""
+    return await Webinar.filter(Q(recording_id=resource_id) | Q(slides_id=resource_id)
+                                | Q(transcript_id=resource_id)).first()
+
+
+async def webinars_of_media(resource_ids: list[int]) -> dict[int, int]:
+    """Resource id -> the webinar it is the recording or transcript of."""
+    if not resource_ids:
+        return {}
+    found: dict[int, int] = {}
+    for w in await Webinar.filter(Q(transcript_id__in=resource_ids)
+                                  | Q(recording_id__in=resource_ids)):
+        for rid in (w.transcript_id, w.recording_id):
+            if rid is not None and rid in resource_ids:
+                found[rid] = w.id
+    return found
+
+
+async def transcript_cues(resource_id: int) -> list[list[object]]:
+    transcript = await Resource.get_or_none(id=resource_id)
+    return list(transcript.cues) if transcript else []
+
+
 async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": webinar.id, "title": webinar.title, "description": webinar.description,
         "starts_at": webinar.starts_at.isoformat(), "speakers": webinar.speakers,
-        "url": f"/api/webinars/{webinar.id}", "kit": None}
+        "url": urls.webinar(webinar.id), "kit": None}
     for part in WEBINAR_PARTS:
         rid = getattr(webinar, f"{part}_id")
         resource = await Resource.get_or_none(id=rid) if rid else None

@@ -11,12 +11,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from kitlib import media
+from kitlib import media, urls
 from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import InvalidField, NotFound, UnsupportedMediaType
 from kitlib.jobs.queue import enqueue
@@ -97,15 +96,11 @@ def parse_metadata(values: Mapping[str, Any], *, partial: bool = False) -> dict[
     return {name: parse(values[name]) for name, parse in parsers.items() if name in values}
 
 
-def file_url(attachment: ResourceFile) -> str:
-    return f"/files/{attachment.id}/{quote(attachment.filename)}"
-
-
 def file_json(attachment: ResourceFile) -> dict[str, Any]:
     stored = attachment.file
     return {"id": attachment.id, "sha256": stored.sha256, "size": stored.size,
             "media_type": stored.media_type, "filename": attachment.filename,
-            "url": file_url(attachment), "duration": stored.duration}
+            "url": urls.file(attachment.id, attachment.filename), "duration": stored.duration}
 
 
 def resource_json(resource: Resource, attachments: Sequence[ResourceFile], *,

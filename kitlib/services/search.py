@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 import anyio.to_thread
 from tortoise.expressions import Q
 
 from kitlib import search as si
+from kitlib import urls
 from kitlib.access.rules import Principal, visible_q
 from kitlib.errors import IndexRebuilding, InvalidField
 from kitlib.models import Job, JobState, Kind, Kit, Language, Resource, ResourceFile, Webinar
@@ -258,7 +258,7 @@ def _hit_json(hit: si.Hit, resource: Resource, media_url: str | None) -> dict[st
     return {
         "id": resource.id, "title": resource.title, "title_html": hit.title_html,
         "kind": resource.kind.value, "language": resource.language.value,
-        "snippet": hit.snippet_html, "url": f"/api/resources/{resource.id}",
+        "snippet": hit.snippet_html, "url": urls.resource(resource.id),
         "score": round(hit.score, 4),
         # Media fragment #t=<seconds> makes the player start at the cue (RFC: W3C Media Fragments).
         "transcript_hits": [{"start": c.start, "text": c.text, "html": c.html,
@@ -281,7 +281,7 @@ async def _media_urls(principal: Principal, resources: list[Resource]) -> dict[i
     files: dict[int, str] = {}
     for row in await ResourceFile.filter(resource_id__in=list(allowed)).order_by("-position",
                                                                                  "-id"):
-        files[row.resource_id] = f"/files/{row.id}/{quote(row.filename)}"  # type: ignore[attr-defined]
+        files[row.resource_id] = urls.file(row.id, row.filename)  # type: ignore[attr-defined]
     out = {}
     for rid, media in target.items():
         url = files.get(media) or files.get(rid)
@@ -299,6 +299,15 @@ async def _facets(raw: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return out
 
 
+async def facet_titles(kit_slugs: list[str], webinar_ids: list[int]
+                       ) -> dict[tuple[str, str], str]:
+    """(facet, value) -> the title a page shows for it, for kit and webinar facets."""
+    titles = {("kit", k.slug): k.title for k in await Kit.filter(slug__in=kit_slugs)}
+    titles.update({("webinar", str(w.id)): w.title
+                   for w in await Webinar.filter(id__in=webinar_ids)})
+    return titles
+
+
 async def suggest(service: SearchService, principal: Principal, prefix: str) -> dict[str, Any]:
     """The /api/suggest answer: titles the caller may open, then words from their documents."""
     access = await access_for(principal)
@@ -311,7 +320,7 @@ async def suggest(service: SearchService, principal: Principal, prefix: str) -> 
         if c.kind == "title":
             if c.id in shown:
                 out.append({"text": shown[c.id].title, "kind": "title", "id": c.id,
-                            "url": f"/api/resources/{c.id}"})
+                            "url": urls.resource(c.id)})
         else:
             out.append({"text": c.text, "kind": "term"})
     return {"suggestions": out}

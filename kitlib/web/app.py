@@ -24,6 +24,7 @@ from kitlib.storage import Storage
 from kitlib.web import i18n, logredact
 from kitlib.web.errors import EXCEPTION_HANDLERS
 from kitlib.web.limits import RequestLimits
+from kitlib.web.render import url_path
 from kitlib.web.routes import routes
 
 log = logging.getLogger("kitlib")
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()),
                                    autoescape=True, undefined=jinja2.StrictUndefined)
     templates.filters["xml_text"] = xml_text
+    templates.globals["url_path"] = url_path
     i18n.install(templates)
     check_catalogues()
 

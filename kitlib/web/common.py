@@ -1,4 +1,5 @@
-"""Small helpers every view uses: the caller, the body, the shared objects on app.state."""
+"""Small helpers every view uses: the caller, the body, the shared objects on app.state, and
+the library's public address."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kitlib.errors import BadRequest, InvalidField, PayloadTooLarge, Unsupported
 from kitlib.services.validation import is_id
 from kitlib.settings import Settings
 from kitlib.storage import Storage
+from kitlib.urls import Links
 from kitlib.web.auth import check_csrf, resolve_principal
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -25,6 +27,19 @@ def settings_of(request: Request) -> Settings:
 def storage_of(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
+
+
+def site_of(request: Request) -> Links:
+    """Absolute links from ``KITLIB_BASE_URL``, else from the address this request came to."""
+    return Links(settings_of(request).base_url or str(request.base_url).rstrip("/"))
+
+
+def public_url(request: Request) -> str:
+    """This request's own URL, as the library's public address names it."""
+    if not settings_of(request).base_url:
+        return str(request.url)
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    return site_of(request).to(path + (f"?{request.url.query}" if request.url.query else ""))
 
 
 async def staff(request: Request) -> Principal:

@@ -68,12 +68,16 @@ def _page_language(context: Any) -> str:
     return _language(context)
 
 
+def _moment(value: date | datetime | str) -> date | datetime:
+    """A template's date: an object, or the ISO text the JSON of a service holds."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 @jinja2.pass_context
 def _format_date(context: Any, value: date | datetime | str | None, form: str = "long") -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    value = _moment(value)
     if isinstance(value, datetime):
         return format_datetime(value, form if form != "long" else "d MMMM y, HH:mm zzz",
                                locale=_language(context))
@@ -84,8 +88,7 @@ def _format_date(context: Any, value: date | datetime | str | None, form: str = 
 def _format_day(context: Any, value: date | datetime | str | None, form: str = "long") -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    value = _moment(value)
     day = value.date() if isinstance(value, datetime) else value
     return format_date(day, form, locale=_language(context))
 

@@ -1,9 +1,11 @@
-"""What every HTML page shares: rendering with the caller, CSRF and language, and form reading."""
+"""What every HTML page shares: rendering with the caller, CSRF and language, links to named
+routes, and form reading."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -31,6 +33,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax",
                             secure=settings_of(request).secure_cookies, path="/")
     return response
+
+
+@jinja2.pass_context
+def url_path(context: Any, name: str, **params: Any) -> str:
+    """The templates' ``url_path(name, ...)``: the path of a named route (web/routes.py).
+    Pages link by path, not by absolute URL, so they read the same through any proxy."""
+    request: Request = context["request"]
+    return str(request.app.url_path_for(name, **params))
 
 
 async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kitlib import urls
 from kitlib.access import links
 from kitlib.access.rules import attendee_principal
 from kitlib.errors import InvalidField, PayloadTooLarge, UnsupportedMediaType
-from kitlib.models import Attendee, Resource, ResourceFile, Webinar
 from kitlib.services import attendees as svc
 from kitlib.services import kits
 from kitlib.web.auth import resolve_principal
-from kitlib.web.common import json_body, path_int, settings_of, staff
+from kitlib.web.common import json_body, path_int, settings_of, site_of, staff
 from kitlib.web.formdata import declared_length, raw_body
 from kitlib.web.render import render
 
@@ -63,19 +62,19 @@ async def import_attendees(request: Request) -> Response:
     settings = settings_of(request)
     report = await svc.import_list(webinar, data, options, settings.attendee_link_days,
                                    principal.user)
-    rows = await Attendee.filter(webinar_id=webinar.id).order_by("name", "email", "id")
-    base = str(request.base_url)
+    rows = await svc.of_webinar(webinar)
+    site = site_of(request)
     return JSONResponse({
         "created": report.created, "updated": report.updated, "rejected": report.rejected,
-        "attendees": [svc.attendee_json(a, settings.secret_key, base) for a in rows]})
+        "attendees": [svc.attendee_json(a, settings.secret_key, site) for a in rows]})
 
 
 async def list_attendees(request: Request) -> Response:
     await staff(request)
     webinar = await kits.get_webinar(path_int(request, "webinar_id"))
-    rows = await Attendee.filter(webinar_id=webinar.id).order_by("name", "email", "id")
-    secret, base = settings_of(request).secret_key, str(request.base_url)
-    return JSONResponse({"items": [svc.attendee_json(a, secret, base) for a in rows]})
+    rows = await svc.of_webinar(webinar)
+    secret, site = settings_of(request).secret_key, site_of(request)
+    return JSONResponse({"items": [svc.attendee_json(a, secret, site) for a in rows]})
 
 
 async def update_attendee(request: Request) -> Response:
@@ -84,7 +83,7 @@ async def update_attendee(request: Request) -> Response:
     attendee = await svc.get_attendee(webinar, path_int(request, "attendee_id"))
     await svc.update(attendee, await json_body(request), principal.user)
     return JSONResponse(svc.attendee_json(attendee, settings_of(request).secret_key,
-                                          str(request.base_url)))
+                                          site_of(request)))
 
 
 async def usage(request: Request) -> Response:
@@ -109,21 +108,12 @@ async def landing(request: Request) -> Response:
     attendee = await links.attendee_for_token(settings.secret_key, token)
     principal = await attendee_principal(attendee, await resolve_principal(request))
     request.state.principal = principal
-    webinar = await Webinar.get(id=attendee.webinar_id)
-    parts: list[dict[str, Any]] = []
-    for part in links.WEBINAR_PARTS:
-        rid = getattr(webinar, f"{part}_id")
-        resource = await Resource.get_or_none(id=rid) if rid else None
-        if resource is None:
-            continue
-        files = []
-        for row in await ResourceFile.filter(resource_id=resource.id).select_related("file"):
-            url = links.granted_url(settings.secret_key, attendee, row.id,
-                                    f"/files/{row.id}/{quote(row.filename)}")
-            files.append({"url": url,
-                          "filename": row.filename, "size": row.file.size,
-                          "media_type": row.file.media_type})
-        parts.append({"part": part, "title": resource.title, "files": files})
+    webinar, found = await svc.landing(attendee)
+    parts = [{"part": part.part, "title": part.title, "files": [
+        {"url": links.granted_url(settings.secret_key, attendee, row.id,
+                                  urls.file(row.id, row.filename)),
+         "filename": row.filename, "size": row.file.size, "media_type": row.file.media_type}
+        for row in part.files]} for part in found]
     response = render(request, "attend.html", webinar=webinar, attendee=attendee, parts=parts)
     remaining = int(attendee.expires_at.timestamp() - time.time())
     response.set_cookie(links.ATTENDEE_COOKIE, token, max_age=max(remaining, 60), httponly=True,

@@ -16,22 +16,17 @@ from kitlib.services import bundle_zip as bz
 from kitlib.services import bundles as svc
 from kitlib.services import search as search_svc
 from kitlib.services.download_events import DownloadRecorder
+from kitlib.web import downloads
 from kitlib.web.auth import resolve_principal
-from kitlib.web.common import settings_of, storage_of
-from kitlib.web.downloads import (
-    GeneratedResponse,
-    content_disposition,
-    not_modified,
-    single_range,
-)
+from kitlib.web.common import settings_of, site_of, storage_of
 from kitlib.web.views.api.search import service_of
 
 
 async def bundle(request: Request) -> Response:
     principal = await resolve_principal(request)
     params = await search_svc.parse_params(request.query_params)
-    base = str(request.base_url).rstrip("/")
-    planned = await svc.plan(service_of(request), storage_of(request), principal, params, base)
+    planned = await svc.plan(service_of(request), storage_of(request), principal, params,
+                             site_of(request))
     headers = {
         "ETag": planned.etag,
         "Last-Modified": format_datetime(planned.modified.astimezone(UTC), usegmt=True),
@@ -40,11 +35,11 @@ async def bundle(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
     }
     if "if-none-match" in request.headers and \
-            not_modified(request.headers, planned.etag, planned.modified):
+            downloads.not_modified(request.headers, planned.etag, planned.modified):
         return Response(status_code=304, headers=headers)
-    wanted = single_range(request.headers, planned.etag, planned.size)
+    wanted = downloads.single_range(request.headers, planned.etag, planned.size)
     planned = await svc.with_crcs(planned)
-    headers["Content-Disposition"] = content_disposition(planned.filename, inline=False)
+    headers["Content-Disposition"] = downloads.content_disposition(planned.filename, inline=False)
     headers["Content-Type"] = "application/zip"
     # Never below 4 MiB: each piece costs a thread hop and a pass through stream-zip, and
     # 1 MiB pieces left a bundle at 0.86-0.94 of a plain download (bench/bundle.py).
@@ -54,7 +49,7 @@ async def bundle(request: Request) -> Response:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{planned.size}"
         headers["Content-Length"] = str(end - start)
         # A range records nothing: like a player seeking, a resumed transfer is no download.
-        return GeneratedResponse(partial(_body, planned, start, end, chunk_size),
+        return downloads.GeneratedResponse(partial(_body, planned, start, end, chunk_size),
                                  status_code=206, headers=headers, length=end - start)
     headers["Content-Length"] = str(planned.size)
     if principal.attendee_id is not None and request.method == "GET" and any(
@@ -71,7 +66,7 @@ async def bundle(request: Request) -> Response:
                                           resource_id=entry.resource_id, file_id=entry.file_id,
                                           bytes=entry.size, complete=True))
 
-    return GeneratedResponse(partial(_body, planned, 0, planned.size, chunk_size),
+    return downloads.GeneratedResponse(partial(_body, planned, 0, planned.size, chunk_size),
                              status_code=200, headers=headers, length=planned.size,
                              on_complete=record)
 

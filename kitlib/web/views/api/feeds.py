@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kitlib import urls
 from kitlib.access.credentials import create_feed_token, revoke_feed_tokens, user_for_token
 from kitlib.access.rules import ANONYMOUS, principal_for_user
 from kitlib.errors import Unauthorized
@@ -12,6 +13,7 @@ from kitlib.services import feeds as svc
 from kitlib.services import search as search_svc
 from kitlib.services.resources import audit
 from kitlib.web.auth import check_csrf, resolve_principal
+from kitlib.web.common import public_url, site_of
 from kitlib.web.views.api.search import service_of
 
 
@@ -26,9 +28,8 @@ async def resources_feed(request: Request) -> Response:
         principal = principal_for_user(user, "token")
     params = await search_svc.parse_params(request.query_params)
     found = await svc.entries(service_of(request), params, principal)
-    base = str(request.base_url).rstrip("/")
     body = request.app.state.templates.get_template("feed.atom").render(
-        svc.context(base, str(request.url), params, found))
+        svc.context(site_of(request), public_url(request), params, found))
     # A personal feed must not sit in a shared cache.
     cache = "private, max-age=300" if token is not None else "public, max-age=300"
     return Response(body, media_type="application/atom+xml; charset=utf-8",
@@ -43,7 +44,7 @@ async def create_token(request: Request) -> Response:
     check_csrf(request, principal)
     token = await create_feed_token(principal.user)
     await audit(principal.user, "feed_token.create", "user", principal.user.id)
-    return JSONResponse({"token": token, "url": f"/feeds/resources.atom?token={token}"},
+    return JSONResponse({"token": token, "url": urls.feed(token)},
                         status_code=201, headers={"Cache-Control": "no-store"})
 
 

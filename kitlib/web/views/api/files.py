@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from kitlib import urls
 from kitlib.access import links
 from kitlib.access.rules import Principal, attendee_principal, may_open
 from kitlib.errors import NotFound, RangeNotSatisfiable
 from kitlib.models import DownloadEvent
 from kitlib.services import attendees
 from kitlib.services.download_events import DownloadRecorder
+from kitlib.services.files import Attachment, find_attachment
 from kitlib.web.auth import resolve_principal
 from kitlib.web.common import path_int, settings_of, storage_of
 from kitlib.web.downloads import (
-    Attachment,
     MissingContent,
     accel_response,
     check_blob,
     file_response,
-    find_attachment,
     not_modified,
     not_modified_response,
     single_range,
@@ -44,7 +43,7 @@ async def download(request: Request) -> Response:
     if request.path_params["filename"] != attachment.filename:
         # An old or mistyped name still reaches the file, under its one canonical URL.
         query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(f"/files/{attachment.id}/{quote(attachment.filename)}{query}",
+        return RedirectResponse(urls.file(attachment.id, attachment.filename) + query,
                                 status_code=301)
     path = storage_of(request).path_for(attachment.storage_key)
     asked = _asked(request, attachment)

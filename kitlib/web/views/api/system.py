@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from tortoise import connections
 
+from kitlib.services.health import check_database
 from kitlib.web.openapi import openapi_document
 
 
 async def healthz(request: Request) -> Response:
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        await check_database()
     except Exception as exc:  # a health check reports, it does not raise
         return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

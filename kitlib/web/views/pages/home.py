@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from kitlib.access.credentials import authenticate, create_session, end_session
-from kitlib.access.rules import visible_q
 from kitlib.i18n import LANGUAGES
-from kitlib.models import Kit, Resource, Webinar
-from kitlib.services import throttle
-from kitlib.services.resources import audit, to_json
+from kitlib.services import overview, throttle
+from kitlib.services.resources import audit
 from kitlib.web.auth import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token, resolve_principal
 from kitlib.web.common import settings_of
 from kitlib.web.i18n import LANG_COOKIE, gettext_for
@@ -24,14 +21,9 @@ __all__ = ["home", "login", "login_page", "logout", "render", "set_language"]
 
 
 async def home(request: Request) -> Response:
-    principal = await resolve_principal(request)
-    latest = await Resource.filter(visible_q(principal)).order_by("-created_at", "-id").limit(8)
-    kits = await Kit.all().order_by("title")
-    now = datetime.now(UTC)
-    upcoming = await Webinar.filter(starts_at__gte=now).order_by("starts_at").limit(6)
-    past = await Webinar.filter(starts_at__lt=now).order_by("-starts_at").limit(6)
-    return render(request, "home.html", resources=await to_json(latest), kits=kits,
-                  upcoming=upcoming, past=past)
+    page = await overview.home(await resolve_principal(request))
+    return render(request, "home.html", resources=page.resources, kits=page.kits,
+                  upcoming=page.upcoming, past=page.past)
 
 
 async def login_page(request: Request) -> Response:
@@ -76,7 +68,7 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     if (secret := request.cookies.get(SESSION_COOKIE)) is not None:
         await end_session(secret)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(request.app.url_path_for("home"), status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

@@ -11,12 +11,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from tortoise.expressions import Q
 
 from kitlib.access import links
 from kitlib.access.rules import Principal
 from kitlib.errors import IndexRebuilding, NotFound
-from kitlib.models import Attendee, Resource, Webinar
+from kitlib.models import Resource
+from kitlib.services import attendees as attendee_svc
 from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
 from kitlib.services import search as search_svc
@@ -44,9 +44,8 @@ async def resource_page(request: Request) -> Response:
     principal = await resolve_principal(request)
     resource = await svc.get_visible(principal, path_int(request, "resource_id"))
     data = (await svc.to_json([resource], staff=principal.is_staff))[0]
-    webinar = await Webinar.filter(Q(recording_id=resource.id) | Q(slides_id=resource.id)
-                                   | Q(transcript_id=resource.id)).first()
-    return render(request, "resource.html", resource=data, webinar=webinar,
+    return render(request, "resource.html", resource=data,
+                  webinar=await kit_svc.webinar_of(resource.id),
                   related=await _related(request, principal, resource))
 
 
@@ -70,8 +69,7 @@ def _start_at(request: Request) -> float | None:
 async def _cues(data: dict[str, Any]) -> list[list[object]]:
     if data["transcript"] is None:  # absent, or hidden from this caller by webinar_json
         return []
-    transcript = await Resource.get_or_none(id=data["transcript"]["id"])
-    return list(transcript.cues) if transcript else []
+    return await kit_svc.transcript_cues(data["transcript"]["id"])
 
 
 async def webinar_page(request: Request) -> Response:
@@ -92,7 +90,7 @@ async def _grant_media(request: Request, principal: Principal, data: dict[str, A
     browser that keeps no cookie still plays): see kitlib/links.py."""
     if principal.attendee_id is None:
         return
-    attendee = await Attendee.get_or_none(id=principal.attendee_id)
+    attendee = await attendee_svc.find(principal.attendee_id)
     if attendee is None:
         return
     secret = settings_of(request).secret_key

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
-from tortoise.expressions import Q
 
-from kitlib.models import Kit, Webinar
+from kitlib import urls
+from kitlib.services import kits
 from kitlib.services import search as svc
 from kitlib.web.auth import resolve_principal
 from kitlib.web.render import render
@@ -30,8 +29,9 @@ class FacetValue:
     href: str
 
 
-def _query(items: list[tuple[str, str]]) -> str:
-    return "/search?" + urlencode(items) if items else "/search"
+def _query(request: Request, items: list[tuple[str, str]]) -> str:
+    path = str(request.app.url_path_for("search"))
+    return f"{path}?{urlencode(items)}" if items else path
 
 
 def _toggle(items: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
@@ -49,13 +49,10 @@ def _year_items(items: list[tuple[str, str]], year: str) -> list[tuple[str, str]
     return [*kept, ("from", f"{year}-01-01"), ("to", f"{year}-12-31")]
 
 
-async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
+async def _facets(request: Request, items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
                   ) -> dict[str, list[FacetValue]]:
-    titles = {("kit", k.slug): k.title
-              for k in await Kit.filter(slug__in=list(raw.get("kit", {})))}
-    webinar_ids = [int(w) for w in raw.get("webinar", {}) if w.isdigit()]
-    titles.update({("webinar", str(w.id)): w.title
-                   for w in await Webinar.filter(id__in=webinar_ids)})
+    titles = await svc.facet_titles(list(raw.get("kit", {})),
+                                    [int(w) for w in raw.get("webinar", {}) if w.isdigit()])
     out: dict[str, list[FacetValue]] = {}
     for name, counts in raw.items():
         values = []
@@ -67,24 +64,11 @@ async def _facets(items: list[tuple[str, str]], raw: dict[str, dict[str, int]]
                 target = _toggle(items, name, value)
                 active = (name, value) in items
             label = titles.get((name, value), value)
-            values.append(FacetValue(value, label, count, active, _query(target)))
+            values.append(FacetValue(value, label, count, active, _query(request, target)))
         if name == "year":
             values.sort(key=lambda f: f.value, reverse=True)
         out[name] = values
     return out
-
-
-async def _webinar_links(hits: list[dict[str, Any]]) -> dict[int, int]:
-    """Resource id -> the webinar it is the recording or transcript of."""
-    ids = [h["id"] for h in hits if h["transcript_hits"]]
-    if not ids:
-        return {}
-    links: dict[int, int] = {}
-    for w in await Webinar.filter(Q(transcript_id__in=ids) | Q(recording_id__in=ids)):
-        for rid in (w.transcript_id, w.recording_id):
-            if rid is not None and rid in ids:
-                links[rid] = w.id
-    return links
 
 
 async def search_page(request: Request) -> Response:
@@ -97,16 +81,17 @@ async def search_page(request: Request) -> Response:
     result = await svc.search(service_of(request), principal, params)
     filters = [(k, v) for k, v in items if k in FILTER_NAMES]
     pages = max(1, -(-result["total"] // params.per_page))
-    page_links = {n: _query([*[(k, v) for k, v in items if k != "page"], ("page", str(n))])
+    page_links = {n: _query(request, [*[(k, v) for k, v in items if k != "page"], ("page", str(n))])
                   for n in range(max(1, params.page - 3), min(pages, params.page + 3) + 1)}
     suggestion = result["suggestion"]
     return render(
         request, "search.html", params=params, result=result, items=items,
-        facets=await _facets(items, result["facets"]), webinar_of=await _webinar_links(
-            result["hits"]),
+        facets=await _facets(request, items, result["facets"]),
+        webinar_of=await kits.webinars_of_media(
+            [h["id"] for h in result["hits"] if h["transcript_hits"]]),
         pages=pages, page_links=page_links,
-        bundle_url="/api/bundles" + ("?" + urlencode(filters) if filters else ""),
-        suggestion_url=_query([(k, v) for k, v in items if k not in ("q", "page")]
+        bundle_url=urls.bundle(filters),
+        suggestion_url=_query(request, [(k, v) for k, v in items if k not in ("q", "page")]
                               + [("q", suggestion)]) if suggestion else None,
         sorts=svc.SORTS, other_params=[(k, v) for k, v in items
                                        if k not in ("q", "sort", "page")])

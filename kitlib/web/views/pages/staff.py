@@ -14,9 +14,10 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from kitlib.access.rules import Principal, require_staff, visible_q
+from kitlib.access.rules import Principal, require_staff
 from kitlib.errors import KitlibError
-from kitlib.models import ExtractionStatus, Kind, Language, Resource, Visibility
+from kitlib.models import Kind, Language, Resource, Visibility
+from kitlib.services import overview
 from kitlib.services import resources as svc
 from kitlib.services import stats as stats_svc
 from kitlib.web import charts
@@ -34,7 +35,8 @@ async def _staff_page(request: Request) -> Principal | Response:
     principal = await resolve_principal(request)
     if principal.user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        login = request.app.url_path_for("login")
+        return RedirectResponse(f"{login}?next={quote(target)}", status_code=303)
     require_staff(principal)
     return principal
 
@@ -95,7 +97,8 @@ async def edit(request: Request) -> Response:
         return render(request, "staff/edit.html", status_code=exc.status, resource=data,
                       values={**_form_values(data), **form}, error=exc.message, created=False,
                       **_choices())
-    return RedirectResponse(f"/staff/resources/{resource.id}?saved=1", status_code=303)
+    page = request.app.url_path_for("staff_resource", resource_id=resource.id)
+    return RedirectResponse(f"{page}?saved=1", status_code=303)
 
 
 async def dashboard(request: Request) -> Response:
@@ -107,11 +110,8 @@ async def dashboard(request: Request) -> Response:
     by_day = await stats_svc.stats(stats_svc.StatsQuery("day", start, end))
     by_resource = await stats_svc.stats(stats_svc.StatsQuery("resource", start, end))
     top = [(str(r["label"]), int(r["downloads"])) for r in by_resource["rows"][:10]]
-    waiting = await Resource.filter(
-        visible_q(principal),
-        extraction_status__in=[ExtractionStatus.PENDING, ExtractionStatus.FAILED],
-    ).order_by("-updated_at").limit(20)
-    recent = await Resource.filter(visible_q(principal)).order_by("-created_at").limit(10)
+    queue = await overview.staff_queue(principal)
     return render(request, "staff/dashboard.html", start=start, end=end,
                   daily=charts.columns(charts.daily(by_day["rows"], start, end)),
-                  top=charts.rows(top), totals=by_day["total"], waiting=waiting, recent=recent)
+                  top=charts.rows(top), totals=by_day["total"], waiting=queue.waiting,
+                  recent=queue.recent)
