@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kitlib import extract as extract_module
 from kitlib.extract import (
     SUPPORTED_MEDIA_TYPES,
     Cue,
@@ -18,6 +17,7 @@ from kitlib.extract import (
     extract,
     extract_safely,
 )
+from kitlib.extract import office as extract_module
 
 DOCS = Path(__file__).parent / "fixtures" / "docs"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
