@@ -13,13 +13,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import PurePath
 
 import anyio
 import anyio.to_thread
 from tortoise.transactions import in_transaction
 
-from kitlib import media
+from kitlib import formats, media
 from kitlib.extract import SUPPORTED_MEDIA_TYPES, ExtractionError, extract_safely
 from kitlib.jobs.queue import MAX_ATTEMPTS, claim, enqueue, fail, finish, worker_name
 from kitlib.models import (
@@ -40,17 +39,6 @@ log = logging.getLogger("kitlib.jobs.worker")
 INDEX_BATCH = 200
 EXTRACT_BATCH = 4
 KEEP_DONE = timedelta(days=1)
-# libmagic calls transcripts plain text; the extension tells which parser fits.
-_BY_SUFFIX = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".md": "text/markdown",
-              ".html": "text/html", ".htm": "text/html"}
-
-
-def _media_type(stored: str, filename: str) -> str:
-    suffix = PurePath(filename.lower()).suffix
-    if stored in {"text/plain", "application/octet-stream"} and suffix in _BY_SUFFIX:
-        return _BY_SUFFIX[suffix]
-    return stored
-
 
 async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
     resource = await Resource.get_or_none(id=job.resource_id)
@@ -63,13 +51,13 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
     cues: list[list[object]] = []
     errors: list[str] = []
     for row in rows:
-        if row.file.media_type.startswith(media.MEDIA_PREFIXES):
+        if formats.is_media(row.file.media_type):
             try:
                 await _prepare_media(settings, storage, row)
             except media.MediaError as exc:
                 errors.append(f"{row.filename}: {exc}")
             continue
-        media_type = _media_type(row.file.media_type, row.filename)
+        media_type = formats.read_as(row.file.media_type, row.filename)
         if media_type not in SUPPORTED_MEDIA_TYPES:
             continue
         run = partial(extract_safely, storage.path_for(row.file.storage_key), media_type,
@@ -103,7 +91,7 @@ async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile
     stored: StoredFile = row.file
     path = storage.path_for(stored.storage_key)
     timeout = float(settings.extract_timeout)
-    if stored.media_type in media.MP4_TYPES and \
+    if formats.is_mp4(stored.media_type) and \
             await anyio.to_thread.run_sync(media.needs_faststart, path):
         remuxed = storage.tmp / f"{uuid.uuid4().hex}.faststart"
         try:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kitlib import formats
 from kitlib.db import close_db, open_db
 from kitlib.i18n import check_catalogues
 from kitlib.services.download_events import DownloadRecorder
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()),
                                    autoescape=True, undefined=jinja2.StrictUndefined)
     templates.filters["xml_text"] = xml_text
+    templates.filters["preview"] = formats.preview
     i18n.install(templates)
     check_catalogues()
 
