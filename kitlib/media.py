@@ -14,9 +14,6 @@ import struct
 import subprocess
 from pathlib import Path
 
-MP4_TYPES = frozenset({"video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4",
-                       "audio/x-m4a"})
-MEDIA_PREFIXES = ("video/", "audio/")
 _BOX_SCAN_LIMIT = 64  # top-level boxes read before giving up (a real MP4 has a handful)
 
 

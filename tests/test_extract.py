@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from kitlib import extract as extract_module
 from kitlib.extract import (
     SUPPORTED_MEDIA_TYPES,
     Cue,
     ExtractionError,
+    _process,
     extract,
     extract_safely,
 )
+from kitlib.extract.transcripts import _timestamp
 
 DOCS = Path(__file__).parent / "fixtures" / "docs"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -169,7 +170,7 @@ def test_srt_in_cp1252_keeps_accents_and_skips_broken_block() -> None:
     ],
 )
 def test_timestamps(stamp: str, seconds: float | None) -> None:
-    assert extract_module._timestamp(stamp) == seconds
+    assert _timestamp(stamp) == seconds
 
 
 @pytest.mark.parametrize(
@@ -290,7 +291,7 @@ def test_extract_safely_passes_reasons_through() -> None:
 def test_extract_safely_kills_a_slow_child(monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN an extraction that never ends WHEN the timeout passes THEN it is killed, reported."""
     monkeypatch.setattr(
-        extract_module, "_WORKER_COMMAND", [sys.executable, "-c", "import time; time.sleep(60)"]
+        _process, "_WORKER_COMMAND", [sys.executable, "-c", "import time; time.sleep(60)"]
     )
     started = time.perf_counter()
     with pytest.raises(ExtractionError, match=r"^extraction took longer than 0\.5 s$"):
@@ -308,7 +309,7 @@ def test_extract_safely_caps_memory_of_the_real_worker(tmp_path: Path) -> None:
 def test_memory_cap_is_set_from_outside_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN a child that sets no limit itself WHEN it allocates 1 GB THEN the cap still holds."""
     monkeypatch.setattr(
-        extract_module,
+        _process,
         "_WORKER_COMMAND",
         [sys.executable, "-c", "import sys; sys.stdin.read(); b = bytearray(1 << 30)"],
     )
@@ -318,6 +319,6 @@ def test_memory_cap_is_set_from_outside_the_child(monkeypatch: pytest.MonkeyPatc
 
 def test_a_crashing_child_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     crash = "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
-    monkeypatch.setattr(extract_module, "_WORKER_COMMAND", [sys.executable, "-c", crash])
+    monkeypatch.setattr(_process, "_WORKER_COMMAND", [sys.executable, "-c", crash])
     with pytest.raises(ExtractionError, match=r"^the extraction crashed \(SIGSEGV\)"):
         extract_safely(DOCS / "notes_utf8.txt", "text/plain")

@@ -18,13 +18,12 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import PurePath
 
 import anyio
 import anyio.to_thread
 from tortoise.transactions import in_transaction
 
-from kitlib import media
+from kitlib import formats, media
 from kitlib.extract import SUPPORTED_MEDIA_TYPES, ExtractionError, extract_safely
 from kitlib.jobs.queue import MAX_ATTEMPTS, claim, enqueue, fail, finish, worker_name
 from kitlib.models import (
@@ -46,11 +45,6 @@ log = logging.getLogger("kitlib.jobs.worker")
 INDEX_BATCH = 200
 EXTRACT_BATCH = 4
 KEEP_DONE = timedelta(days=1)
-# libmagic calls transcripts plain text; the extension tells which parser fits.
-_BY_SUFFIX = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".md": "text/markdown",
-              ".html": "text/html", ".htm": "text/html"}
-
-
 @dataclass(frozen=True)
 class Family:
     """Job kinds run together: one switch, one leader lock in the index folder."""
@@ -73,7 +67,7 @@ def families_for(settings: Settings) -> tuple[Family, ...]:
 
 
 def _is_media(row: ResourceFile) -> bool:
-    return row.file.media_type.startswith(media.MEDIA_PREFIXES)
+    return formats.is_media(row.file.media_type)
 
 
 def _merge_errors(rows: Sequence[ResourceFile], existing: str, mine: Callable[[ResourceFile], bool],
@@ -101,12 +95,6 @@ async def _locked(resource_id: int) -> Resource | None:
     return await Resource.filter(id=resource_id).select_for_update().first()
 
 
-def _media_type(stored: str, filename: str) -> str:
-    suffix = PurePath(filename.lower()).suffix
-    if stored in {"text/plain", "application/octet-stream"} and suffix in _BY_SUFFIX:
-        return _BY_SUFFIX[suffix]
-    return stored
-
 
 async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
     resource = await Resource.get_or_none(id=job.resource_id)
@@ -120,7 +108,7 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
     for row in rows:
         if _is_media(row):  # the media job's
             continue
-        media_type = _media_type(row.file.media_type, row.filename)
+        media_type = formats.read_as(row.file.media_type, row.filename)
         if media_type not in SUPPORTED_MEDIA_TYPES:
             continue
         run = partial(extract_safely, storage.path_for(row.file.storage_key), media_type,
@@ -187,7 +175,7 @@ async def _prepare_media(settings: Settings, storage: Storage, row: ResourceFile
     path = storage.path_for(stored.storage_key)
     changed = False
     timeout = float(settings.extract_timeout)
-    if stored.media_type in media.MP4_TYPES and \
+    if formats.is_mp4(stored.media_type) and \
             await anyio.to_thread.run_sync(media.needs_faststart, path):
         remuxed = storage.tmp / f"{uuid.uuid4().hex}.faststart"
         try:

@@ -333,8 +333,8 @@ async def delete_webinar(webinar: Webinar, user: User | None) -> None:
 
 
 def transcript_chapters(cues: list[list[object]]) -> list[dict[str, Any]]:
-    """Chapters marked in a WebVTT transcript by cue identifiers (kitlib/extract.py keeps
-    them as a cue's third element), used when staff entered none."""
+    """Chapters marked in a WebVTT transcript by cue identifiers (kitlib/extract/transcripts.py
+    keeps them as a cue's third element), used when staff entered none."""
     out: list[dict[str, Any]] = []
     for cue in cues:
         if len(cue) > 2 and isinstance(cue[2], str) and isinstance(cue[0], int | float):

@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from kitlib import media, urls
+from kitlib import formats, urls
 from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import InvalidField, NotFound, UnsupportedMediaType
 from kitlib.jobs.queue import enqueue
@@ -39,17 +39,6 @@ log = logging.getLogger("kitlib")
 METADATA_FIELDS = {"title", "summary", "language", "tags", "kind", "visibility", "url",
                    "published_at"}
 
-# What a library of documents, slides, recordings and transcripts may hold. Anything else
-# (executables, archives of unknown content, scripts) is refused at upload.
-ACCEPTED_TYPES = {
-    "application/pdf", "application/zip", "application/msword", "application/vnd.ms-excel",
-    "application/vnd.ms-powerpoint", "application/x-ole-storage", "application/CDFV2",
-    "application/rtf", "text/rtf", "application/json", "application/x-subrip", "application/xml",
-}
-ACCEPTED_PREFIXES = ("text/", "video/", "audio/", "image/",
-                     "application/vnd.openxmlformats-officedocument.",
-                     "application/vnd.oasis.opendocument.")
-_REFINED_TEXT = {".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv"}
 
 
 @dataclass(frozen=True)
@@ -60,18 +49,13 @@ class Upload:
 
 def media_type_for(blob: Blob, filename: str) -> str:
     """The stored type: libmagic's verdict, refined only between inert text types."""
-    media_type = blob.media_type
-    if media_type == "text/plain":
-        for suffix, refined in _REFINED_TEXT.items():
-            if filename.lower().endswith(suffix):
-                return refined
-    return media_type
+    return formats.stored_as(blob.media_type, filename)
 
 
 def check_accepted(media_type: str, filename: str) -> None:
     if media_type == "application/x-empty":
         raise InvalidField("file", f"{filename} is empty (0 bytes): there is nothing to store")
-    if media_type in ACCEPTED_TYPES or media_type.startswith(ACCEPTED_PREFIXES):
+    if formats.accepted(media_type):
         return
     raise UnsupportedMediaType(
         f"{filename}: files of type {media_type} are not accepted (documents, slides, "
@@ -210,7 +194,7 @@ async def create_resource(metadata: Mapping[str, Any], uploads: Sequence[Upload]
 
 async def _enqueue_file_work(resource_id: int, media_types: Sequence[str]) -> None:
     """Queue the text extraction and, for recordings, the media work (each its own switch)."""
-    if any(t.startswith(media.MEDIA_PREFIXES) for t in media_types):
+    if any(formats.is_media(t) for t in media_types):
         await enqueue(JobKind.MEDIA, [resource_id])
     await enqueue(JobKind.EXTRACT, [resource_id])
 

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kitlib import formats
 from kitlib.db import close_db, open_db
 from kitlib.i18n import check_catalogues
 from kitlib.jobs import worker as jobs
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
                                    autoescape=True, undefined=jinja2.StrictUndefined)
     templates.filters["xml_text"] = xml_text
     templates.globals["url_path"] = url_path
+    templates.filters["preview"] = formats.preview
     i18n.install(templates)
     check_catalogues()
 

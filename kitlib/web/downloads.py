@@ -25,14 +25,12 @@ from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
+from kitlib import formats
 from kitlib.errors import RangeNotSatisfiable
 from kitlib.models import StoredFile
 from kitlib.services.files import Attachment
 
 log = logging.getLogger("kitlib")
-
-INLINE_PREFIXES = ("video/", "audio/")
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 OnComplete = Callable[[int, bool], Awaitable[None]]
 
@@ -47,7 +45,7 @@ def content_disposition(filename: str, inline: bool) -> str:
 
 
 def is_inline(media_type: str) -> bool:
-    return media_type.startswith(INLINE_PREFIXES) or media_type in INLINE_TYPES
+    return formats.inline(media_type)
 
 
 def not_modified(request_headers: Headers, etag: str, last_modified: datetime) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kitlib import formats
 from kitlib.access import links
 from kitlib.access.rules import Principal
 from kitlib.errors import IndexRebuilding, NotFound
@@ -78,7 +79,7 @@ async def webinar_page(request: Request) -> Response:
     data = await kit_svc.webinar_json(webinar, principal)
     await _grant_media(request, principal, data)
     files = (data["recording"] or {}).get("files") or []
-    media = next((f for f in files if f["media_type"].startswith(("video/", "audio/"))), None)
+    media = next((f for f in files if formats.is_media(f["media_type"])), None)
     cues = await _cues(data)
     return render(request, "webinar.html", webinar=data, media=media, cues=cues,
                   start=_start_at(request),
