@@ -141,3 +141,15 @@ async def test_the_deprecated_switch_is_named_in_a_warning_at_start_up(settings,
         assert "KITLIB_MEDIA_WORKER" in message
     else:
         assert deprecations == []
+
+
+async def test_a_recording_queued_by_an_older_kitlib_still_gets_its_media_work(lib,
+                                                                               late_index_mp4):
+    """GIVEN an MP4 whose only queued job is the extraction (as a library from before media
+    jobs had them) WHEN the queue is drained THEN it is still remuxed and timed."""
+    recording = await upload(lib, "webinaire.mp4", late_index_mp4, "video/mp4")
+    await Job.filter(resource_id=recording["id"], kind=JobKind.MEDIA).delete()
+    await jobs.drain(lib.settings)
+    [file] = (await resource(lib, recording["id"]))["files"]
+    assert file["duration"] == pytest.approx(2.0, abs=0.1)
+    assert file["sha256"] != recording["files"][0]["sha256"]

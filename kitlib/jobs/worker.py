@@ -134,6 +134,12 @@ async def _extract(settings: Settings, storage: Storage, job: Job) -> None:
             body_text="\n\n".join(texts), cues=cues, extraction_status=status,
             extraction_error=error)
         await enqueue(JobKind.INDEX, [resource.id])
+        # A recording queued before media jobs existed (a data folder from an older kitlib)
+        # has only this extraction job: give it the media job it never got.
+        if any(_is_media(row) and row.file.duration is None for row in rows) and not \
+                await Job.filter(kind=JobKind.MEDIA, resource_id=resource.id,
+                                 state__in=[JobState.QUEUED, JobState.RUNNING]).exists():
+            await enqueue(JobKind.MEDIA, [resource.id])
     await finish([job])
 
 
