@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kitlib import urls
 from kitlib.errors import InvalidField, PayloadTooLarge
 from kitlib.services import resources as svc
 from kitlib.services import uploads
@@ -34,7 +35,7 @@ async def create_resource(request: Request) -> Response:
     principal, created = await create_from_form(request)
     body = (await svc.to_json([created.resource], staff=principal.is_staff))[0]
     return JSONResponse(body, status_code=201,
-                        headers={"Location": f"/api/resources/{created.resource.id}"})
+                        headers={"Location": urls.resource(created.resource.id)})
 
 
 async def put_file(request: Request) -> Response:

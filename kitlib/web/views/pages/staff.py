@@ -58,7 +58,8 @@ async def upload_page(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     """The form without JavaScript: stored as the API stores it, then the new page."""
     _, created = await create_from_form(request)
-    return RedirectResponse(f"/staff/resources/{created.resource.id}?created=1", status_code=303)
+    page = request.app.url_path_for("staff_resource", resource_id=created.resource.id)
+    return RedirectResponse(f"{page}?created=1", status_code=303)
 
 
 async def _editable(request: Request, principal: Principal) -> Resource:
