@@ -21,10 +21,22 @@ This module holds the tree and nothing else, so services raise without importing
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class KitlibError(Exception):
-    status = 500
-    code = "internal_error"
+    """Something went wrong inside kitlib."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        # Each class states its status and code on its own line: `class X(Base, status=.., code=..)`.
+        super().__init_subclass__()
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str = "", *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message or self.__class__.__doc__ or self.code)
@@ -32,101 +44,63 @@ class KitlibError(Exception):
         self.headers = headers or {}
 
 
-class BadRequest(KitlibError):
+class BadRequest(KitlibError, status=400, code="bad_request"):
     """The request is malformed."""
 
-    status = 400
-    code = "bad_request"
 
-
-class InvalidField(BadRequest):
+class InvalidField(BadRequest, code="invalid_field"):
     """A field has a value kitlib cannot accept."""
-
-    code = "invalid_field"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
 
 
-class Unauthorized(KitlibError):
+class Unauthorized(KitlibError, status=401, code="unauthorized"):
     """Sign in, or send a valid API token."""
-
-    status = 401
-    code = "unauthorized"
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="kitlib"'})
 
 
-class Forbidden(KitlibError):
+class Forbidden(KitlibError, status=403, code="forbidden"):
     """You are not allowed to do this."""
 
-    status = 403
-    code = "forbidden"
 
-
-class NotFound(KitlibError):
+class NotFound(KitlibError, status=404, code="not_found"):
     """Not found."""
 
-    status = 404
-    code = "not_found"
 
-
-class MethodNotAllowed(KitlibError):
+class MethodNotAllowed(KitlibError, status=405, code="method_not_allowed"):
     """This method is not allowed here."""
 
-    status = 405
-    code = "method_not_allowed"
 
-
-class Conflict(KitlibError):
+class Conflict(KitlibError, status=409, code="conflict"):
     """The request conflicts with what is stored."""
 
-    status = 409
-    code = "conflict"
 
-
-class RequestTimeout(KitlibError):
+class RequestTimeout(KitlibError, status=408, code="request_timeout"):
     """The request body stopped arriving."""
 
-    status = 408
-    code = "request_timeout"
 
-
-class PayloadTooLarge(KitlibError):
+class PayloadTooLarge(KitlibError, status=413, code="payload_too_large"):
     """The upload is too large."""
 
-    status = 413
-    code = "payload_too_large"
 
-
-class InsufficientStorage(KitlibError):
+class InsufficientStorage(KitlibError, status=507, code="insufficient_storage"):
     """The disk (or the quota) of the uploads folder is full."""
 
-    status = 507
-    code = "insufficient_storage"
 
-
-class UnsupportedMediaType(KitlibError):
+class UnsupportedMediaType(KitlibError, status=415, code="unsupported_media_type"):
     """This content type is not accepted here."""
 
-    status = 415
-    code = "unsupported_media_type"
 
-
-class RangeNotSatisfiable(KitlibError):
+class RangeNotSatisfiable(KitlibError, status=416, code="range_not_satisfiable"):
     """The requested range is outside the file."""
 
-    status = 416
-    code = "range_not_satisfiable"
 
-
-class IndexRebuilding(KitlibError):
+class IndexRebuilding(KitlibError, status=503, code="index_rebuilding"):
     """The search index is being rebuilt from the database; try again in a few seconds."""
-
-    status = 503
-    code = "index_rebuilding"
 
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__("The search index is being rebuilt from the library; search again in "
