@@ -31,7 +31,8 @@ class KitlibError(Exception):
     code: ClassVar[str] = "internal_error"
 
     def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
-        # Each class states its status and code on its own line: `class X(Base, status=.., code=..)`.
+        # Each class states its status and code on its class line:
+        # `class X(Base, status=..., code=...)`.
         super().__init_subclass__()
         if status is not None:
             cls.status = status
