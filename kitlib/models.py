@@ -152,6 +152,10 @@ class KitItem(Model):
         unique_together = (("kit", "resource"),)
 
 
+# The resources a webinar points to, each a nullable foreign key `<part>` / `<part>_id` below.
+WEBINAR_PARTS = ("recording", "slides", "transcript")
+
+
 class Webinar(Model):
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=300)
@@ -176,6 +180,11 @@ class Webinar(Model):
     slides_id: int | None
     transcript_id: int | None
     kit_id: int | None
+
+    def part_ids(self) -> set[int]:
+        """The ids of the resources this webinar points to (recording, slides, transcript)."""
+        found = (getattr(self, f"{part}_id") for part in WEBINAR_PARTS)
+        return {rid for rid in found if rid}
 
     class Meta:
         table = "webinar"

@@ -27,7 +27,6 @@ from kitlib.models import Attendee, Webinar
 ATTENDEE_PREFIX = "ka_"
 ATTENDEE_COOKIE = "kitlib_attendee"
 GRANT_PARAM = "grant"
-WEBINAR_PARTS = ("recording", "slides", "transcript")
 # Usage timestamps are written at most this often per attendee: a player seeking through a
 # recording must not cost a database write per range request.
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -134,5 +133,4 @@ async def granted_ids(attendee: Attendee) -> frozenset[int]:
     webinar = await Webinar.get_or_none(id=attendee.webinar_id)
     if webinar is None:
         return frozenset()
-    found = (getattr(webinar, f"{part}_id") for part in WEBINAR_PARTS)
-    return frozenset(rid for rid in found if rid)
+    return frozenset(webinar.part_ids())

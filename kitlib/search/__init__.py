@@ -4,19 +4,18 @@
 parsing, snippets, cues), ``store`` (the index on disk: open, stamp, rebuild and swap, writes),
 ``searcher`` (queries, ranking, highlights, facets, suggestions), ``view`` (document sets as
 bitmaps) and ``postings`` (decoded posting lists, cached across commits, and exact BM25F).
-Callers import the names below from ``kitlib.search``. Imports nothing of kitlib but
-``settings``, ``errors`` and ``formats``.
+Callers import the names below from ``kitlib.search``, each taken from the module that
+defines it. Imports nothing of kitlib but ``settings``, ``errors`` and ``formats``.
 """
 
 from __future__ import annotations
 
-from kitlib.search.searcher import (
-    CURRENT,
+from kitlib.search.schema import (
     FACETS,
     SCHEMA,
-    STAMP_FILE,
     Access,
     Completion,
+    CompletionKind,
     CueHit,
     Filters,
     Hit,
@@ -25,19 +24,25 @@ from kitlib.search.searcher import (
     IndexDoc,
     IndexOutdated,
     IndexUnavailable,
-    Searcher,
     SearchIndexError,
     SearchResult,
     Sort,
+    to_fields,
+)
+from kitlib.search.searcher import (
+    Searcher,
     Weighting,
+    weighting,
+)
+from kitlib.search.store import (
+    CURRENT,
+    STAMP_FILE,
     all_ids,
     apply,
     expected_stamp,
     needs_rebuild,
     open_or_create,
     rebuild,
-    to_fields,
-    weighting,
     writer,
 )
 
@@ -48,6 +53,7 @@ __all__ = [
     "STAMP_FILE",
     "Access",
     "Completion",
+    "CompletionKind",
     "CueHit",
     "Filters",
     "Hit",

@@ -28,6 +28,8 @@ SCHEMA_VERSION = 1
 SNIPPET_SOURCE_CHARS = 100_000  # stored text for snippets; matches beyond still rank
 FACETS = ("kind", "tag", "language", "kit", "year", "webinar")
 Sort = Literal["relevance", "newest", "downloads"]
+# What an autocomplete proposal is: a document's title or a word of the vocabulary.
+CompletionKind = Literal["title", "term"]
 
 
 class SearchIndexError(Exception):
@@ -134,7 +136,7 @@ class Completion:
     """An autocomplete proposal: a document title (with its id) or a vocabulary term."""
 
     text: str
-    kind: Literal["title", "term"]
+    kind: CompletionKind
     id: int | None = None
 
 

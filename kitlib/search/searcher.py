@@ -1,7 +1,6 @@
 """Searching the index: one thread-safe, self-refreshing searcher per index folder.
 
-Queries, ranking, highlights, facets and suggestions; the package's ``__init__`` re-exports
-what callers use from here and from ``schema`` and ``store``.
+Queries, ranking, highlights, facets and suggestions.
 """
 
 from __future__ import annotations
@@ -33,43 +32,20 @@ from kitlib.search.analysis import (
 from kitlib.search.postings import BlockCache, best, docnums, term_leaves
 from kitlib.search.schema import (
     FACETS,
-    SCHEMA,
     Access,
     Completion,
     CueHit,
     Filters,
     Hit,
     IndexBusy,
-    IndexCorrupt,
-    IndexDoc,
-    IndexOutdated,
-    IndexUnavailable,
-    SearchIndexError,
     SearchResult,
     Sort,
-    to_fields,
 )
 from kitlib.search.store import (
     CURRENT,
-    STAMP_FILE,
-    all_ids,
-    apply,
-    expected_stamp,
-    needs_rebuild,
     open_current,
-    open_or_create,
-    rebuild,
-    writer,
 )
 from kitlib.search.view import BitFilter, IndexView
-
-__all__ = [
-    "CURRENT", "FACETS", "SCHEMA", "STAMP_FILE", "Access", "Completion", "CueHit", "Filters",
-    "Hit", "IndexBusy", "IndexCorrupt", "IndexDoc", "IndexOutdated", "IndexUnavailable",
-    "SearchIndexError", "SearchResult", "Searcher", "Sort", "Weighting", "all_ids", "apply",
-    "expected_stamp", "needs_rebuild", "open_or_create", "rebuild", "to_fields", "weighting",
-    "writer",
-]
 
 # BM25 parameters shared by production and bench/relevance.py (tuned on SciFact; the
 # query-side settings, title boost and AND/OR reading, live in analysis).

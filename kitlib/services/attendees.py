@@ -23,7 +23,15 @@ from tortoise.transactions import in_transaction
 
 from kitlib.access import links
 from kitlib.errors import BadRequest, Forbidden, InvalidField, NotFound
-from kitlib.models import Attendee, DownloadEvent, Resource, ResourceFile, User, Webinar
+from kitlib.models import (
+    WEBINAR_PARTS,
+    Attendee,
+    DownloadEvent,
+    Resource,
+    ResourceFile,
+    User,
+    Webinar,
+)
 from kitlib.services.resources import audit
 from kitlib.services.stats import csv_cell
 from kitlib.services.validation import digits
@@ -233,7 +241,7 @@ async def landing(attendee: Attendee) -> tuple[Webinar, list[Part]]:
     """The attendee's webinar and its parts that exist, in the order of the webinar page."""
     webinar = await Webinar.get(id=attendee.webinar_id)
     parts: list[Part] = []
-    for part in links.WEBINAR_PARTS:
+    for part in WEBINAR_PARTS:
         rid = getattr(webinar, f"{part}_id")
         resource = await Resource.get_or_none(id=rid) if rid else None
         if resource is None:

@@ -14,7 +14,16 @@ from kitlib import urls
 from kitlib.access.rules import Principal, can_view, visible_q
 from kitlib.errors import Conflict, InvalidField, NotFound
 from kitlib.jobs.queue import enqueue
-from kitlib.models import JobKind, Kit, KitItem, Resource, ResourceFile, User, Webinar
+from kitlib.models import (
+    WEBINAR_PARTS,
+    JobKind,
+    Kit,
+    KitItem,
+    Resource,
+    ResourceFile,
+    User,
+    Webinar,
+)
 from kitlib.services import validation as v
 from kitlib.services.resources import audit, to_json
 
@@ -22,8 +31,9 @@ KIT_FIELDS = {"slug", "title", "description", "items"}
 WEBINAR_FIELDS = {"title", "description", "starts_at", "speakers", "recording", "slides",
                   "transcript", "kit", "chapters"}
 MAX_CHAPTERS = 200
+# Where a webinar's chapters come from: entered by staff, else marked in its transcript.
+CHAPTER_SOURCES = ("staff", "transcript")
 _CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d{1,3})?)$")
-WEBINAR_PARTS = ("recording", "slides", "transcript")
 
 
 # -- kits ------------------------------------------------------------------------------------
@@ -286,11 +296,12 @@ async def webinar_json(webinar: Webinar, principal: Principal) -> dict[str, Any]
     # Each chapter links into the recording (a media fragment) when the caller may play it.
     files = (data["recording"] or {}).get("files") or [{}]
     media = files[0].get("url")
-    chapters, source = webinar.chapters, "staff" if webinar.chapters else None
+    by_staff, by_transcript = CHAPTER_SOURCES
+    chapters, source = webinar.chapters, by_staff if webinar.chapters else None
     if not chapters and data["transcript"] is not None:
         transcript = await Resource.get(id=data["transcript"]["id"])
         chapters = transcript_chapters(transcript.cues)
-        source = "transcript" if chapters else None
+        source = by_transcript if chapters else None
     data["chapters"] = [{**c, "url": f"{media}#t={c['start']:g}" if media else None}
                         for c in chapters]
     data["chapters_source"] = source
@@ -305,7 +316,7 @@ async def create_webinar(body: Mapping[str, Any], user: User | None) -> Webinar:
     await _check_chapters_fit(values, None)
     async with in_transaction():
         webinar = await Webinar.create(**values)
-        await enqueue(JobKind.INDEX, _parts(webinar))
+        await enqueue(JobKind.INDEX, webinar.part_ids())
         await audit(user, "webinar.create", "webinar", webinar.id, title=webinar.title)
     return webinar
 
@@ -316,19 +327,19 @@ async def update_webinar(webinar: Webinar, body: Mapping[str, Any], user: User |
         raise InvalidField("body", "names no field to change")
     await _check_chapters_fit(values, webinar)
     async with in_transaction():
-        before = _parts(webinar)
+        before = webinar.part_ids()
         for name, value in values.items():
             setattr(webinar, name, value)
         await webinar.save()
         # Speakers and the webinar link are indexed with the recording, slides and transcript.
-        await enqueue(JobKind.INDEX, before | _parts(webinar))
+        await enqueue(JobKind.INDEX, before | webinar.part_ids())
         await audit(user, "webinar.update", "webinar", webinar.id, fields=sorted(values))
 
 
 async def delete_webinar(webinar: Webinar, user: User | None) -> None:
     async with in_transaction():
         await audit(user, "webinar.delete", "webinar", webinar.id, title=webinar.title)
-        await enqueue(JobKind.INDEX, _parts(webinar))
+        await enqueue(JobKind.INDEX, webinar.part_ids())
         await webinar.delete()
 
 
@@ -342,8 +353,3 @@ def transcript_chapters(cues: list[list[object]]) -> list[dict[str, Any]]:
                 continue
             out.append({"start": float(cue[0]), "title": cue[2]})
     return out[:MAX_CHAPTERS]
-
-
-def _parts(webinar: Webinar) -> set[int]:
-    found = (getattr(webinar, f"{part}_id") for part in WEBINAR_PARTS)
-    return {rid for rid in found if rid}

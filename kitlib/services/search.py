@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, get_args
 
 import anyio.to_thread
 from tortoise.expressions import Q
@@ -30,7 +30,7 @@ from kitlib.settings import Settings
 
 log = logging.getLogger("kitlib")
 
-SORTS: tuple[si.Sort, ...] = ("relevance", "newest", "downloads")
+SORTS: tuple[si.Sort, ...] = get_args(si.Sort)
 FACETS = ("kind", "tag", "language", "kit", "year", "webinar")
 MAX_QUERY_CHARS = 500
 

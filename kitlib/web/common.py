@@ -64,6 +64,17 @@ async def json_body(request: Request) -> Any:
         raise BadRequest(f"The body is not valid JSON: {exc}") from None
 
 
+# The answers a staff report (statistics, webinar usage) comes in: ?format=json or csv.
+REPORT_FORMATS = ("json", "csv")
+
+
+def report_format(request: Request) -> str:
+    form = request.query_params.get("format") or REPORT_FORMATS[0]
+    if form not in REPORT_FORMATS:
+        raise InvalidField("format", f"{form[:40]!r} is not json or csv")
+    return form
+
+
 def path_int(request: Request, name: str) -> int:
     raw = request.path_params[name]
     if isinstance(raw, int):

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from kitlib import __version__
+from kitlib.search import CompletionKind
+from kitlib.services.search import SORTS
+from kitlib.services.stats import GROUPS
+from kitlib.web.auth import SESSION_COOKIE
+from kitlib.web.common import REPORT_FORMATS
 from kitlib.web.openapi_pages import PAGE_PATHS
+from kitlib.web.openapi_schemas import ENUMS, SCHEMAS, STR, enum_of, ref
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -28,12 +34,8 @@ def _either(*codes: int) -> dict[str, Any]:
     (errors.wants_json decides)."""
     out = _errors(*codes)
     for response in out.values():
-        response["content"]["text/html"] = {"schema": _STR}
+        response["content"]["text/html"] = {"schema": STR}
     return out
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _id(name: str) -> dict[str, Any]:
@@ -51,18 +53,18 @@ def _page_of(item: str) -> dict[str, Any]:
     return {"type": "object", "required": ["total", "page", "per_page", "items"],
             "properties": {"total": {"type": "integer"}, "page": {"type": "integer"},
                            "per_page": {"type": "integer"},
-                           "items": {"type": "array", "items": _ref(item)}}}
+                           "items": {"type": "array", "items": ref(item)}}}
 
 
 def _crud(name: str, item: str, param: dict[str, Any], body: str) -> dict[str, Any]:
     return {
         "get": {"summary": f"Read one {name}", "parameters": [param],
-                "responses": {"200": _json(_ref(item), name.capitalize()),
+                "responses": {"200": _json(ref(item), name.capitalize()),
                               **_errors(400, 401, 404)}},
         "patch": {"summary": f"Change a {name} (staff)", "parameters": [param], "security": _STAFF,
                   "requestBody": {"required": True,
-                                  "content": {"application/json": {"schema": _ref(body)}}},
-                  "responses": {"200": _json(_ref(item), "Changed"),
+                                  "content": {"application/json": {"schema": ref(body)}}},
+                  "responses": {"200": _json(ref(item), "Changed"),
                                 **_errors(400, 401, 403, 404, 409, 415)}},
         "delete": {"summary": f"Delete a {name} (staff)", "parameters": [param],
                    "security": _STAFF,
@@ -70,153 +72,26 @@ def _crud(name: str, item: str, param: dict[str, Any], body: str) -> dict[str, A
     }
 
 
-_STR = {"type": "string"}
-_ENUMS = {
-    "language": {"type": "string", "enum": ["fr", "en"]},
-    "kind": {"type": "string", "enum": ["document", "recording", "slides", "transcript", "link"]},
-    "visibility": {"type": "string", "enum": ["public", "members", "attendees", "staff"]},
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["status", "code", "message"],
-        "properties": {"status": {"type": "integer"}, "code": _STR, "message": _STR}}}},
-    "File": {"type": "object",
-             "required": ["id", "sha256", "size", "media_type", "filename", "url"],
-             "properties": {"id": {"type": "integer"}, "sha256": _STR,
-                            "size": {"type": "integer"}, "media_type": _STR, "filename": _STR,
-                            "url": _STR, "duration": {"type": ["number", "null"],
-                                                       "description": "Seconds (audio, video)"}}},
-    "Resource": {"type": "object",
-                 "required": ["id", "title", "summary", "language", "tags", "kind", "visibility",
-                              "files"],
-                 "properties": {"id": {"type": "integer"}, "title": _STR, "summary": _STR,
-                                **_ENUMS, "tags": {"type": "array", "items": _STR},
-                                "url": _STR,
-                                "published_at": {"type": ["string", "null"], "format": "date-time"},
-                                "created_at": {"type": "string", "format": "date-time"},
-                                "updated_at": {"type": "string", "format": "date-time"},
-                                "files": {"type": "array", "items": _ref("File")},
-                                "extraction_status": {
-                                    "type": "string", "enum": ["pending", "done", "failed", "none"],
-                                    "description": "Staff only: text extraction for search"},
-                                "extraction_error": {"type": "string",
-                                                     "description": "Staff only: why it failed"}}},
-    "SearchHit": {"type": "object",
-                  "required": ["id", "title", "kind", "language", "snippet", "url", "score",
-                               "transcript_hits"],
-                  "properties": {"id": {"type": "integer"}, "title": _STR, "title_html": _STR,
-                                 "kind": _STR, "language": _STR, "snippet": _STR, "url": _STR,
-                                 "score": {"type": "number"},
-                                 "transcript_hits": {"type": "array", "items": {
-                                     "type": "object", "properties": {
-                                         "start": {"type": "number"}, "text": _STR, "html": _STR,
-                                         "url": {"type": ["string", "null"]}}}}}},
-    "SearchResults": {"type": "object",
-                      "required": ["total", "page", "hits", "facets", "suggestion"],
-                      "properties": {"total": {"type": "integer"}, "page": {"type": "integer"},
-                                     "per_page": {"type": "integer"},
-                                     "hits": {"type": "array", "items": _ref("SearchHit")},
-                                     "facets": {"type": "object", "additionalProperties": {
-                                         "type": "object",
-                                         "additionalProperties": {"type": "integer"}}},
-                                     "suggestion": {"type": ["string", "null"]}}},
-    "Stats": {"type": "object", "required": ["group", "from", "to", "rows", "total"],
-              "properties": {
-                  "group": _STR, "from": {"type": ["string", "null"]},
-                  "to": {"type": ["string", "null"]},
-                  "rows": {"type": "array", "items": {
-                      "type": "object", "required": ["key", "label", "downloads", "bytes"],
-                      "properties": {"key": {"type": ["string", "integer", "null"]},
-                                     "label": _STR, "downloads": {"type": "integer"},
-                                     "bytes": {"type": "integer"}}}},
-                  "total": {"type": "object", "properties": {
-                      "downloads": {"type": "integer"}, "bytes": {"type": "integer"}}}}},
-    "ResourcePatch": {"type": "object", "additionalProperties": False,
-                      "properties": {"title": _STR, "summary": _STR, **_ENUMS,
-                                     "tags": {"oneOf": [_STR, {"type": "array", "items": _STR}]},
-                                     "url": _STR, "published_at": {"type": ["string", "null"]}}},
-    "ResourceUpload": {"type": "object", "required": ["title"],
-                       "properties": {"file": {"type": "string", "format": "binary"},
-                                      "title": _STR, "summary": _STR, **_ENUMS,
-                                      "tags": {"type": "string",
-                                               "description": "comma-separated"},
-                                      "url": _STR, "published_at": _STR}},
-    "KitItem": {"type": "object", "properties": {"position": {"type": "integer"},
-                                                 "note": _STR, "resource": _ref("Resource")}},
-    "Kit": {"type": "object", "required": ["id", "slug", "title", "description", "item_count"],
-            "properties": {"id": {"type": "integer"}, "slug": _STR, "title": _STR,
-                           "description": _STR, "item_count": {"type": "integer"}, "url": _STR,
-                           "updated_at": _STR,
-                           "items": {"type": "array", "items": _ref("KitItem")},
-                           "bundle": {"oneOf": [{"type": "null"}, {
-                               "type": "object", "required": ["url", "size"],
-                               "description": "The whole kit as one ZIP, for this caller",
-                               "properties": {"url": _STR, "size": {"type": "integer"}}}]}}},
-    "KitInput": {"type": "object", "additionalProperties": False,
-                 "properties": {"slug": _STR, "title": _STR, "description": _STR,
-                                "items": {"type": "array", "items": {"oneOf": [
-                                    {"type": "integer"},
-                                    {"type": "object", "properties": {
-                                        "resource": {"type": "integer"}, "note": _STR}}]}}}},
-    "Speaker": {"type": "object", "required": ["name"],
-                "properties": {"name": _STR, "organisation": _STR}},
-    "Webinar": {"type": "object", "required": ["id", "title", "starts_at", "speakers"],
-                "properties": {"id": {"type": "integer"}, "title": _STR, "description": _STR,
-                               "starts_at": {"type": "string", "format": "date-time"},
-                               "speakers": {"type": "array", "items": _ref("Speaker")},
-                               "url": _STR, "kit": {"type": ["string", "null"]},
-                               "chapters": {"type": "array", "items": {
-                                   "type": "object", "properties": {
-                                       "start": {"type": "number"}, "title": _STR,
-                                       "url": {"type": ["string", "null"]}}}},
-                               "chapters_source": {"type": ["string", "null"],
-                                                   "enum": ["staff", "transcript", None]},
-                               **{p: {"oneOf": [_ref("Resource"), {"type": "null"}]}
-                                  for p in ("recording", "slides", "transcript")}}},
-    "Attendee": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "webinar": {"type": "integer"}, "name": _STR, "email": _STR,
-        "organisation": _STR, "expires_at": _STR, "revoked_at": {"type": ["string", "null"]},
-        "download_limit": {"type": ["integer", "null"]}, "downloads_used": {"type": "integer"},
-        "first_used_at": {"type": ["string", "null"]},
-        "last_used_at": {"type": ["string", "null"]}, "link": _STR}},
-    "WebinarInput": {"type": "object", "additionalProperties": False,
-                     "properties": {"title": _STR, "description": _STR, "starts_at": _STR,
-                                    "speakers": {"type": "array", "items": _ref("Speaker")},
-                                    "kit": {"type": ["string", "null"]},
-                                    "chapters": {"type": "array", "maxItems": 200, "items": {
-                                        "type": "object", "additionalProperties": False,
-                                        "required": ["start", "title"], "properties": {
-                                            "start": {"oneOf": [
-                                                {"type": "number", "minimum": 0},
-                                                {"type": "string",
-                                                 "description": "HH:MM:SS(.mmm) or MM:SS"}]},
-                                            "title": _STR}}},
-                                    **{p: {"type": ["integer", "null"]}
-                                       for p in ("recording", "slides", "transcript")}}},
-}
-
-
 def _search_filters() -> list[dict[str, Any]]:
     """The filters /api/search and the Atom feed share."""
-    return [{"name": "q", "in": "query", "schema": _STR},
-            {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
+    return [{"name": "q", "in": "query", "schema": STR},
+            {"name": "kind", "in": "query", "schema": ENUMS["kind"]},
             {"name": "tag", "in": "query", "explode": True,
-             "schema": {"type": "array", "items": _STR}},
-            {"name": "language", "in": "query", "schema": _ENUMS["language"]},
-            {"name": "kit", "in": "query", "schema": _STR},
+             "schema": {"type": "array", "items": STR}},
+            {"name": "language", "in": "query", "schema": ENUMS["language"]},
+            {"name": "kit", "in": "query", "schema": STR},
             {"name": "webinar", "in": "query", "schema": {"type": "integer"}}]
 
 
 def _attendee_paths() -> dict[str, Any]:
     """Registration lists, personal links and their use (staff), and the link's own page."""
     listing = _json({"type": "object", "properties": {
-        "items": {"type": "array", "items": _ref("Attendee")}}}, "The webinar's attendees")
+        "items": {"type": "array", "items": ref("Attendee")}}}, "The webinar's attendees")
     report = _json({"type": "object", "properties": {
         "created": {"type": "integer"}, "updated": {"type": "integer"},
         "rejected": {"type": "array", "items": {"type": "object", "properties": {
-            "line": {"type": "integer"}, "reason": _STR, "text": _STR}}},
-        "attendees": {"type": "array", "items": _ref("Attendee")}}}, "Import report")
+            "line": {"type": "integer"}, "reason": STR, "text": STR}}},
+        "attendees": {"type": "array", "items": ref("Attendee")}}}, "Import report")
     options = [{"name": "valid_days", "in": "query",
                 "schema": {"type": "integer", "minimum": 1, "maximum": 3650}},
                {"name": "download_limit", "in": "query",
@@ -225,7 +100,7 @@ def _attendee_paths() -> dict[str, Any]:
         "/attend/{token}": {"get": {
             "summary": "An attendee's personal link: the webinar's recording, slides and "
                        "transcript (HTML; keeps the link in a cookie)",
-            "parameters": [{"name": "token", "in": "path", "required": True, "schema": _STR}],
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
             "responses": {"200": {"description": "HTML"}, **_either(403)}}},
         "/api/webinars/{webinar_id}/attendees": {
             "get": {"summary": "The webinar's attendees with their personal links (staff)",
@@ -235,7 +110,7 @@ def _attendee_paths() -> dict[str, Any]:
                                 "comma or semicolon, UTF-8, UTF-16 or Windows-1252) (staff)",
                      "security": _STAFF, "parameters": [_id("webinar_id"), *options],
                      "requestBody": {"required": True, "content": {
-                         "text/csv": {"schema": _STR},
+                         "text/csv": {"schema": STR},
                          "multipart/form-data": {"schema": {"type": "object", "properties": {
                              "file": {"type": "string", "format": "binary"}}}}}},
                      "responses": {"200": report, **_errors(400, 401, 403, 404, 408, 413, 415)}}},
@@ -249,16 +124,16 @@ def _attendee_paths() -> dict[str, Any]:
                     "download_limit": {"type": ["integer", "null"], "minimum": 1},
                     "valid_days": {"type": "integer", "minimum": 1, "maximum": 3650},
                     "new_link": {"type": "boolean"}}}}}},
-            "responses": {"200": _json(_ref("Attendee"), "Updated"),
+            "responses": {"200": _json(ref("Attendee"), "Updated"),
                           **_errors(400, 401, 403, 404, 415)}}},
         "/api/webinars/{webinar_id}/usage": {"get": {
             "summary": "Who used their link and what they fetched (staff; JSON or CSV)",
             "security": _STAFF,
-            "parameters": [_id("webinar_id"), {"name": "format", "in": "query", "schema": {
-                "type": "string", "enum": ["json", "csv"]}}],
+            "parameters": [_id("webinar_id"),
+                           {"name": "format", "in": "query", "schema": enum_of(REPORT_FORMATS)}],
             "responses": {"200": {"description": "Usage per attendee", "content": {
                 "application/json": {"schema": {"type": "object"}},
-                "text/csv": {"schema": _STR}}}, **_errors(400, 401, 403, 404)}}},
+                "text/csv": {"schema": STR}}}, **_errors(400, 401, 403, 404)}}},
     }
 
 
@@ -285,7 +160,7 @@ def openapi_document() -> dict[str, Any]:
         "/files/{file_id}/{filename}": {"get": {
             "summary": "Download a file (ranges, conditional requests)",
             "parameters": [_id("file_id"), {"name": "filename", "in": "path", "required": True,
-                                            "schema": _STR}],
+                                            "schema": STR}],
             "responses": {"200": {"description": "The file"},
                           "206": {"description": "Partial content"},
                           "301": {"description": "Moved to the file's canonical name"},
@@ -295,23 +170,23 @@ def openapi_document() -> dict[str, Any]:
                        "public ones, or what the owner of a personal feed token may open "
                        "(sessions and API tokens are ignored)",
             "parameters": [*_search_filters(),
-                           {"name": "token", "in": "query", "schema": _STR}],
+                           {"name": "token", "in": "query", "schema": STR}],
             "responses": {"200": {"description": "An Atom feed", "content": {
-                "application/atom+xml": {"schema": _STR}}},
+                "application/atom+xml": {"schema": STR}}},
                 **_either(400, 401, 503)}}},
         "/api/resources": {
             "get": {"summary": "List visible resources, newest first",
                     "parameters": [*_PAGING,
-                                   {"name": "kind", "in": "query", "schema": _ENUMS["kind"]},
+                                   {"name": "kind", "in": "query", "schema": ENUMS["kind"]},
                                    {"name": "language", "in": "query",
-                                    "schema": _ENUMS["language"]}],
+                                    "schema": ENUMS["language"]}],
                     "responses": {"200": _json(_page_of("Resource"), "A page of resources"),
                                   **_errors(400, 401)}},
             "post": {"summary": "Upload a resource with its file (staff, streamed)",
                      "security": _STAFF,
                      "requestBody": {"required": True, "content": {
-                         "multipart/form-data": {"schema": _ref("ResourceUpload")}}},
-                     "responses": {"201": _json(_ref("Resource"), "Created"),
+                         "multipart/form-data": {"schema": ref("ResourceUpload")}}},
+                     "responses": {"201": _json(ref("Resource"), "Created"),
                                    **_errors(400, 401, 403, 408, 413, 415, 507)}}},
         "/api/resources/{resource_id}": _crud("resource", "Resource", _id("resource_id"),
                                               "ResourcePatch"),
@@ -319,11 +194,11 @@ def openapi_document() -> dict[str, Any]:
             "summary": "Replace a resource's file with the raw body (staff, streamed)",
             "parameters": [_id("resource_id"),
                            {"name": "Content-Disposition", "in": "header", "required": True,
-                            "schema": _STR}],
+                            "schema": STR}],
             "security": _STAFF,
             "requestBody": {"required": True, "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            "responses": {"200": _json(_ref("Resource"), "Replaced"),
+            "responses": {"200": _json(ref("Resource"), "Replaced"),
                           **_errors(400, 401, 403, 404, 408, 413, 415, 507)}}},
         "/api/search": {"get": {
             "summary": "Full-text search over what the caller may see, with facets",
@@ -333,9 +208,9 @@ def openapi_document() -> dict[str, Any]:
                            {"name": "to", "in": "query", "schema": {"type": "string",
                                                                     "format": "date"}},
                            {"name": "sort", "in": "query", "schema": {
-                               "type": "string", "enum": ["relevance", "newest", "downloads"]}},
+                               **enum_of(SORTS)}},
                            *_PAGING],
-            "responses": {"200": _json(_ref("SearchResults"), "A page of hits"),
+            "responses": {"200": _json(ref("SearchResults"), "A page of hits"),
                           **_errors(400, 401),
                           "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/bundles": {"get": {
@@ -356,11 +231,11 @@ def openapi_document() -> dict[str, Any]:
                           "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/suggest": {"get": {
             "summary": "Autocomplete: titles and words from what the caller may see",
-            "parameters": [{"name": "q", "in": "query", "schema": _STR}],
+            "parameters": [{"name": "q", "in": "query", "schema": STR}],
             "responses": {"200": _json({"type": "object", "properties": {"suggestions": {
                 "type": "array", "items": {"type": "object", "properties": {
-                    "text": _STR, "kind": {"type": "string", "enum": ["title", "term"]},
-                    "id": {"type": "integer"}, "url": _STR}}}}}, "Suggestions"),
+                    "text": STR, "kind": enum_of(get_args(CompletionKind)),
+                    "id": {"type": "integer"}, "url": STR}}}}}, "Suggestions"),
                 **_errors(401),
                 "503": _json(_ERROR, "The index is being rebuilt (see Retry-After)")}}},
         "/api/feed-token": {
@@ -368,7 +243,7 @@ def openapi_document() -> dict[str, Any]:
                                 "it opens nothing but /feeds/resources.atom?token=…",
                      "security": _STAFF,
                      "responses": {"201": _json({"type": "object", "properties": {
-                         "token": _STR, "url": _STR}}, "Shown once"), **_errors(401, 403)}},
+                         "token": STR, "url": STR}}, "Shown once"), **_errors(401, 403)}},
             "delete": {"summary": "Revoke the caller's personal feed token",
                        "security": _STAFF,
                        "responses": {"204": {"description": "Revoked"}, **_errors(401, 403)}}},
@@ -377,27 +252,24 @@ def openapi_document() -> dict[str, Any]:
                        "or day",
             "security": _STAFF,
             "parameters": [
-                {"name": "group", "in": "query", "schema": {
-                    "type": "string",
-                    "enum": ["resource", "kit", "webinar", "organisation", "day"]}},
+                {"name": "group", "in": "query", "schema": enum_of(GROUPS)},
                 {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                 {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-                {"name": "format", "in": "query", "schema": {"type": "string",
-                                                              "enum": ["json", "csv"]}}],
+                {"name": "format", "in": "query", "schema": enum_of(REPORT_FORMATS)}],
             "responses": {
                 "200": {"description": "Rows, most downloaded first (by day: in date order)",
-                        "content": {"application/json": {"schema": _ref("Stats")},
-                                    "text/csv": {"schema": _STR}}},
+                        "content": {"application/json": {"schema": ref("Stats")},
+                                    "text/csv": {"schema": STR}}},
                 **_errors(400, 401, 403)}}},
         "/api/kits": {
             "get": {"summary": "List kits",
                     "responses": {"200": _json({"type": "object", "properties": {
-                        "items": {"type": "array", "items": _ref("Kit")}}}, "Kits"),
+                        "items": {"type": "array", "items": ref("Kit")}}}, "Kits"),
                         **_errors(401)}},
             "post": {"summary": "Create a kit (staff)", "security": _STAFF,
                      "requestBody": {"required": True, "content": {
-                         "application/json": {"schema": _ref("KitInput")}}},
-                     "responses": {"201": _json(_ref("Kit"), "Created"),
+                         "application/json": {"schema": ref("KitInput")}}},
+                     "responses": {"201": _json(ref("Kit"), "Created"),
                                    **_errors(400, 401, 403, 409, 415)}}},
         "/api/kits/{slug}": _crud("kit", "Kit", _SLUG, "KitInput"),
         "/api/webinars": {
@@ -406,8 +278,8 @@ def openapi_document() -> dict[str, Any]:
                                   **_errors(400, 401)}},
             "post": {"summary": "Create a webinar (staff)", "security": _STAFF,
                      "requestBody": {"required": True, "content": {
-                         "application/json": {"schema": _ref("WebinarInput")}}},
-                     "responses": {"201": _json(_ref("Webinar"), "Created"),
+                         "application/json": {"schema": ref("WebinarInput")}}},
+                     "responses": {"201": _json(ref("Webinar"), "Created"),
                                    **_errors(400, 401, 403, 415)}}},
         "/api/webinars/{webinar_id}": _crud("webinar", "Webinar", _id("webinar_id"),
                                             "WebinarInput"),
@@ -424,5 +296,5 @@ def openapi_document() -> dict[str, Any]:
             "schemas": SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "kitlib_session"}}},
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}}},
     }

@@ -15,7 +15,7 @@ from kitlib.errors import InvalidField, PayloadTooLarge, UnsupportedMediaType
 from kitlib.services import attendees as svc
 from kitlib.services import kits
 from kitlib.web.auth import resolve_principal
-from kitlib.web.common import json_body, path_int, settings_of, site_of, staff
+from kitlib.web.common import json_body, path_int, report_format, settings_of, site_of, staff
 from kitlib.web.formdata import declared_length, raw_body
 from kitlib.web.render import render
 
@@ -89,9 +89,7 @@ async def update_attendee(request: Request) -> Response:
 async def usage(request: Request) -> Response:
     await staff(request)
     webinar = await kits.get_webinar(path_int(request, "webinar_id"))
-    form = request.query_params.get("format") or "json"
-    if form not in ("json", "csv"):
-        raise InvalidField("format", f"{form[:40]!r} is not json or csv")
+    form = report_format(request)
     rows = await svc.usage(webinar)
     if form == "json":
         return JSONResponse({"webinar": webinar.id, "attendees": rows})

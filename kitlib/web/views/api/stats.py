@@ -6,17 +6,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kitlib.access.rules import require_staff
-from kitlib.errors import InvalidField
 from kitlib.services import stats as svc
 from kitlib.web.auth import resolve_principal
+from kitlib.web.common import report_format
 
 
 async def stats(request: Request) -> Response:
     require_staff(await resolve_principal(request))
     params = request.query_params
-    form = params.get("format") or "json"
-    if form not in ("json", "csv"):
-        raise InvalidField("format", f"{form[:40]!r} is not json or csv")
+    form = report_format(request)
     result = await svc.stats(svc.parse(params))
     if form == "json":
         return JSONResponse(result)

@@ -16,7 +16,7 @@ from kitlib import formats
 from kitlib.access import links
 from kitlib.access.rules import Principal
 from kitlib.errors import IndexRebuilding, NotFound
-from kitlib.models import Resource
+from kitlib.models import WEBINAR_PARTS, Resource
 from kitlib.services import attendees as attendee_svc
 from kitlib.services import kits as kit_svc
 from kitlib.services import resources as svc
@@ -95,7 +95,7 @@ async def _grant_media(request: Request, principal: Principal, data: dict[str, A
     if attendee is None:
         return
     secret = settings_of(request).secret_key
-    for part in links.WEBINAR_PARTS:
+    for part in WEBINAR_PARTS:
         resource = data.get(part)
         if not resource or resource["visibility"] in principal.visibilities:
             continue
