@@ -7,7 +7,7 @@ full searches (facets, snippets, suggestion) on stderr-free stdout lines before 
 
     python -m bench.relevance [--corpus DIR] [--index DIR] [--set NAME=VALUE ...]
 
-``--set`` overrides a ranking constant of kitlib.search or kitlib.search.analysis for
+``--set`` overrides a ranking constant of kitlib.search.searcher or kitlib.search.query for
 experiments only (e.g. ``--set K1=0.9 --set TITLE_BOOST=0.5``); reported figures use the
 defaults.
 """
@@ -25,7 +25,8 @@ from pathlib import Path
 
 from bench.search_corpus import CORPUS_ENV, corpus_file, scifact_dir
 from kitlib import search as si
-from kitlib.search import analysis as sa
+from kitlib.search import query as sq
+from kitlib.search import searcher as ss
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, str]]:
@@ -78,8 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     for item in args.set:
         name, _, value = item.partition("=")
-        module = si if hasattr(si, name) and name not in vars(sa) else sa
-        setattr(module, name, type(getattr(module, name))(value))
+        owners = [m for m in (ss, sq) if name.isupper() and name in vars(m)]
+        if not owners:
+            parser.error(f"--set {name}: not a ranking constant of kitlib.search")
+        setattr(owners[0], name, type(getattr(owners[0], name))(value))
 
     folder = scifact_dir(args.corpus)
     corpus, queries_file, qrels_file = (

@@ -1,15 +1,18 @@
 """Full-text search: the only package that imports Whoosh; it never touches the database.
 
-``schema`` (documents, fields, errors), ``analysis`` (French and English analyzers, query
-parsing, snippets, cues), ``store`` (the index on disk: open, stamp, rebuild and swap, writes),
-``searcher`` (queries, ranking, highlights, facets, suggestions), ``view`` (document sets as
-bitmaps) and ``postings`` (decoded posting lists, cached across commits, and exact BM25F).
+From the bottom up: ``analysis`` (French and English tokens, folding, stems), ``schema``
+(documents, fields, errors), ``query`` (reading what people type; Whoosh queries and
+did-you-mean), ``highlight`` (snippets and matching transcript cues), ``store`` (the index on
+disk: open, stamp, rebuild and swap, writes), ``view`` (document sets as bitmaps),
+``postings`` (decoded posting lists, cached across commits, and exact BM25F) and ``searcher``
+(ranking, facets, suggestions: one self-refreshing searcher per index folder).
 Callers import the names below from ``kitlib.search``, each taken from the module that
 defines it. Imports nothing of kitlib but ``settings``, ``errors`` and ``formats``.
 """
 
 from __future__ import annotations
 
+from kitlib.search.analysis import tag_key
 from kitlib.search.schema import (
     FACETS,
     SCHEMA,
@@ -73,6 +76,7 @@ __all__ = [
     "needs_rebuild",
     "open_or_create",
     "rebuild",
+    "tag_key",
     "to_fields",
     "weighting",
     "writer",

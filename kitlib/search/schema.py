@@ -15,16 +15,19 @@ from whoosh.analysis import RegexTokenizer  # type: ignore[import-untyped,unused
 
 from kitlib.search.analysis import (
     ANALYZERS,
-    BODY,
     LANGUAGES,
     PLAIN_ANALYZER,
-    TITLE,
     WORDS_ANALYZER,
     analysis_language,
     tag_key,
 )
 
 SCHEMA_VERSION = 1
+# The text fields, one per analysis language: title_fr, body_fr, title_en, body_en; and the
+# words of tags, speakers and organisations.
+TITLE = {lang: f"title_{lang}" for lang in LANGUAGES}
+BODY = {lang: f"body_{lang}" for lang in LANGUAGES}
+META = "meta"
 SNIPPET_SOURCE_CHARS = 100_000  # stored text for snippets; matches beyond still rank
 FACETS = ("kind", "tag", "language", "kit", "year", "webinar")
 Sort = Literal["relevance", "newest", "downloads"]
@@ -194,7 +197,7 @@ def to_fields(doc: IndexDoc) -> dict[str, Any]:
         "fingerprint": doc.fingerprint,
         TITLE[lang]: doc.title,
         BODY[lang]: body,
-        "meta": "\n".join([*doc.speakers, doc.organisation, *doc.tags]),
+        META: "\n".join([*doc.speakers, doc.organisation, *doc.tags]),
         "speaker": "\n".join(doc.speakers),
         "organisation": doc.organisation,
         "title_ac": doc.title,

@@ -16,20 +16,17 @@ from whoosh import query as wq  # type: ignore[import-untyped,unused-ignore]
 from whoosh import scoring, sorting  # type: ignore[import-untyped,unused-ignore]
 from whoosh.util.text import utf8decode  # type: ignore[import-untyped,unused-ignore]
 
-from kitlib.search.analysis import (
+from kitlib.search.analysis import prefix_tokens, tag_key
+from kitlib.search.highlight import highlight, matching_cues, query_terms
+from kitlib.search.postings import BlockCache, best, docnums, term_leaves
+from kitlib.search.query import (
     FIELD_ALIASES,
     ParsedQuery,
     build_queries,
     did_you_mean,
-    highlight,
-    matching_cues,
     parse_query,
-    prefix_tokens,
-    query_terms,
-    tag_key,
     text_fields,
 )
-from kitlib.search.postings import BlockCache, best, docnums, term_leaves
 from kitlib.search.schema import (
     FACETS,
     Access,

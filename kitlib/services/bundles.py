@@ -29,7 +29,7 @@ from kitlib import urls
 from kitlib.access.rules import Principal, visible_q
 from kitlib.errors import BadRequest, KitlibError, NotFound
 from kitlib.models import Kit, KitItem, Resource, ResourceFile, StoredFile, Webinar
-from kitlib.search.analysis import tag_key
+from kitlib.search import tag_key
 from kitlib.services import bundle_zip as bz
 from kitlib.services import search as search_svc
 from kitlib.services.stats import csv_cell
