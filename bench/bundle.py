@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from bench._report import machine_note, table, today, update_docs
 from bench.harness import (
     MIB,
-    NO_SEARCH_WORKER,
+    NO_WORKERS,
     PDF_HEADER,
     Bench,
     ProcStat,
@@ -117,7 +117,7 @@ def main() -> None:
 def run(bench: Bench, args: argparse.Namespace) -> None:
     total = parse_size(args.size)
     print(f"temporary folder {bench.root}; {machine_note()}")
-    kitlib = Kitlib(bench, NO_SEARCH_WORKER)
+    kitlib = Kitlib(bench, NO_WORKERS)
     ids, urls, sizes = [], [], []
     for i in range(args.files):
         source = bench.root / f"part{i}.pdf"

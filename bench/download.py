@@ -31,7 +31,7 @@ from bench._report import machine_note
 from bench.download_report import BEHIND, Ranges, Stream, report
 from bench.harness import (
     MIB,
-    NO_SEARCH_WORKER,
+    NO_WORKERS,
     Bench,
     bench_session,
     children_of,
@@ -229,7 +229,7 @@ def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
     t0 = time.perf_counter()
     write_test_file(source, size)
     print(f"wrote a {human(size)} test file in {time.perf_counter() - t0:.1f}s")
-    kitlib = Kitlib(bench, {**NO_SEARCH_WORKER, **extra}, workers=args.workers)
+    kitlib = Kitlib(bench, {**NO_WORKERS, **extra}, workers=args.workers)
     body, seconds = kitlib.upload(source)
     stored = body["files"][0]
     print(f"uploaded to kitlib in {seconds:.1f}s (sha256 {stored['sha256'][:12]}…)")
@@ -246,7 +246,7 @@ def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
         [kitlib.exe, "serve", "--host", "127.0.0.1", "--port", str(behind_port),
          "--workers", str(args.workers)],
         env={**kitlib.env, "KITLIB_ACCEL_REDIRECT": "/_kitlib/blobs/",
-             "KITLIB_FORWARDED_ALLOW_IPS": "127.0.0.1", "KITLIB_SEARCH_WORKER": "false"},
+             "KITLIB_FORWARDED_ALLOW_IPS": "127.0.0.1", **NO_WORKERS},
         log="kitlib-behind-nginx.log",
     )
     wait_http(f"http://127.0.0.1:{behind_port}/healthz")

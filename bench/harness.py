@@ -26,9 +26,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
-# For benchmarks of transfers: the search worker would extract text from the test file (a
+# For benchmarks of transfers: the workers would extract text from the test file (a
 # PDF header on random bytes) in the background, on the same 2 cores as the measurement.
-NO_SEARCH_WORKER = {"KITLIB_SEARCH_WORKER": "false"}
+NO_WORKERS = {"KITLIB_INDEX_WORKER": "false", "KITLIB_MEDIA_WORKER": "false"}
 PDF_HEADER = b"%PDF-1.4\n"  # libmagic says application/pdf, so kitlib accepts random bytes
 MIB = 1024 * 1024
 PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -31,7 +31,7 @@ from pathlib import Path
 from bench._report import machine_note, table, today, update_docs
 from bench.harness import (
     MIB,
-    NO_SEARCH_WORKER,
+    NO_WORKERS,
     REPO,
     VENV_BIN,
     Bench,
@@ -125,7 +125,7 @@ def main() -> None:
 
 def run(bench: Bench, args: argparse.Namespace, size: int) -> None:
     print(f"temporary folder {bench.root}; {machine_note()}")
-    kitlib = Kitlib(bench, NO_SEARCH_WORKER)
+    kitlib = Kitlib(bench, NO_WORKERS)
     source = bench.root / "source.pdf"  # same filesystem as kitlib's uploads folder
     write_test_file(source, size)
     warm_page_cache(source)
