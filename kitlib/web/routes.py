@@ -3,8 +3,11 @@ kitlib/urls.py builds the same paths for links that leave a request."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -24,7 +27,23 @@ from kitlib.web.views.pages import library
 from kitlib.web.views.pages import search as search_page
 from kitlib.web.views.pages import staff as staff_pages
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _collection(path: str, item: str, one: str, many: str, list_view: Endpoint,
+                create: Endpoint, read: Endpoint, update: Endpoint, delete: Endpoint
+                ) -> list[Route]:
+    """A JSON collection's five routes, named by one rule: ``api_{many}`` lists and
+    ``api_{one}_create`` adds at ``path``; ``api_{one}``, ``api_{one}_update`` and
+    ``api_{one}_delete`` read, change and delete at ``path + item``."""
+    return [
+        Route(path, list_view, methods=["GET"], name=f"api_{many}"),
+        Route(path, create, methods=["POST"], name=f"api_{one}_create"),
+        Route(path + item, read, methods=["GET"], name=f"api_{one}"),
+        Route(path + item, update, methods=["PATCH"], name=f"api_{one}_update"),
+        Route(path + item, delete, methods=["DELETE"], name=f"api_{one}_delete"),
+    ]
 
 routes = [
     Route("/", pages.home, methods=["GET"], name="home"),
@@ -36,15 +55,9 @@ routes = [
     Route("/files/{file_id}/{filename:path}", files.download, methods=["GET"], name="file"),
     Route("/attend/{token}", attendees.landing, methods=["GET"], name="attend"),
     Route("/feeds/resources.atom", feeds.resources_feed, methods=["GET"], name="resources_feed"),
-    Route("/api/resources", resources.list_resources, methods=["GET"], name="api_resources"),
-    Route("/api/resources", resources.create_resource, methods=["POST"],
-          name="api_resource_create"),
-    Route("/api/resources/{resource_id}", resources.get_resource, methods=["GET"],
-          name="api_resource"),
-    Route("/api/resources/{resource_id}", resources.update_resource, methods=["PATCH"],
-          name="api_resource_update"),
-    Route("/api/resources/{resource_id}", resources.delete_resource, methods=["DELETE"],
-          name="api_resource_delete"),
+    *_collection("/api/resources", "/{resource_id}", "resource", "resources",
+                 resources.list_resources, resources.create_resource, resources.get_resource,
+                 resources.update_resource, resources.delete_resource),
     Route("/api/resources/{resource_id}/file", resources.put_file, methods=["PUT"],
           name="api_resource_file"),
     Route("/api/search", search.search, methods=["GET"], name="api_search"),
@@ -53,19 +66,12 @@ routes = [
     Route("/api/stats", stats.stats, methods=["GET"], name="api_stats"),
     Route("/api/feed-token", feeds.create_token, methods=["POST"], name="api_feed_token_create"),
     Route("/api/feed-token", feeds.delete_token, methods=["DELETE"], name="api_feed_token_delete"),
-    Route("/api/kits", collections.list_kits, methods=["GET"], name="api_kits"),
-    Route("/api/kits", collections.create_kit, methods=["POST"], name="api_kit_create"),
-    Route("/api/kits/{slug}", collections.get_kit, methods=["GET"], name="api_kit"),
-    Route("/api/kits/{slug}", collections.update_kit, methods=["PATCH"], name="api_kit_update"),
-    Route("/api/kits/{slug}", collections.delete_kit, methods=["DELETE"], name="api_kit_delete"),
-    Route("/api/webinars", collections.list_webinars, methods=["GET"], name="api_webinars"),
-    Route("/api/webinars", collections.create_webinar, methods=["POST"], name="api_webinar_create"),
-    Route("/api/webinars/{webinar_id}", collections.get_webinar, methods=["GET"],
-          name="api_webinar"),
-    Route("/api/webinars/{webinar_id}", collections.update_webinar, methods=["PATCH"],
-          name="api_webinar_update"),
-    Route("/api/webinars/{webinar_id}", collections.delete_webinar, methods=["DELETE"],
-          name="api_webinar_delete"),
+    *_collection("/api/kits", "/{slug}", "kit", "kits",
+                 collections.list_kits, collections.create_kit, collections.get_kit,
+                 collections.update_kit, collections.delete_kit),
+    *_collection("/api/webinars", "/{webinar_id}", "webinar", "webinars",
+                 collections.list_webinars, collections.create_webinar, collections.get_webinar,
+                 collections.update_webinar, collections.delete_webinar),
     Route("/api/webinars/{webinar_id}/attendees", attendees.list_attendees, methods=["GET"],
           name="api_attendees"),
     Route("/api/webinars/{webinar_id}/attendees", attendees.import_attendees, methods=["POST"],
