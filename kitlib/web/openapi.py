@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, get_args
+
+from starlette.routing import BaseRoute
 
 from kitlib import __version__
 from kitlib.search import CompletionKind
@@ -10,7 +13,7 @@ from kitlib.services.search import SORTS
 from kitlib.services.stats import GROUPS
 from kitlib.web.auth import SESSION_COOKIE
 from kitlib.web.common import REPORT_FORMATS
-from kitlib.web.openapi_pages import PAGE_PATHS
+from kitlib.web.openapi_pages import described_pages
 from kitlib.web.openapi_schemas import ENUMS, SCHEMAS, STR, enum_of, ref
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -137,8 +140,8 @@ def _attendee_paths() -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
-    """The full document served at /openapi.json."""
+def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """The document served at /openapi.json for an app with these routes."""
     paths: dict[str, Any] = {
         "/": {"get": {"summary": "Home page", "responses": {"200": {"description": "HTML"}}}},
         "/login": {
@@ -284,8 +287,10 @@ def openapi_document() -> dict[str, Any]:
         "/api/webinars/{webinar_id}": _crud("webinar", "Webinar", _id("webinar_id"),
                                             "WebinarInput"),
         **_attendee_paths(),
-        **PAGE_PATHS,
     }
+    for path, ops in described_pages(routes).items():
+        for method, op in ops.items():
+            paths.setdefault(path, {}).setdefault(method, op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "kitlib", "version": __version__,

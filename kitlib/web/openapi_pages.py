@@ -1,8 +1,20 @@
-"""The HTML pages in /openapi.json: described so the document still names every route."""
+"""The HTML pages in /openapi.json: described so the document still names every route.
+
+A page below is described by hand where it has more to say (parameters, refusals); any other
+page route is described from its view: the first line of the view's docstring, its path
+parameters, and an HTML answer. Adding a page therefore needs no change here.
+"""
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Sequence
 from typing import Any
+
+from starlette.routing import BaseRoute, Route
+
+PAGES_PACKAGE = "kitlib.web.views.pages"
 
 _HTML = {"200": {"description": "HTML page"}}
 _ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -65,3 +77,24 @@ PAGE_PATHS: dict[str, Any] = {
                  "parameters": [{"name": "resource_id", **_ID}],
                  "responses": {**_FORM, "400": {"description": "A bad field"}}}},
 }
+
+
+def described_pages(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """PAGE_PATHS, plus every other page route of ``routes`` described from its view."""
+    out: dict[str, Any] = {path: dict(ops) for path, ops in PAGE_PATHS.items()}
+    for route in routes:
+        if not isinstance(route, Route) or not route.endpoint.__module__.startswith(PAGES_PACKAGE):
+            continue
+        path = re.sub(r"{(\w+):\w+}", r"{\1}", route.path)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            if method.lower() in out.get(path, {}):
+                continue
+            doc = inspect.getdoc(route.endpoint) or ""
+            params = [{"name": name, "in": "path", "required": True,
+                       "schema": _ID["schema"] if convertor.__class__.__name__ == "IntegerConvertor"
+                       else {"type": "string"}}
+                      for name, convertor in route.param_convertors.items()]
+            out.setdefault(path, {})[method.lower()] = {
+                "summary": doc.split("\n")[0], "parameters": params,
+                "responses": _HTML if method == "GET" else _FORM}
+    return out
