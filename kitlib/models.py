@@ -71,7 +71,7 @@ class Resource(Model):
     published_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
-    # Filled by the search worker from the files (kitlib/jobs.py); cues are [[start, text]],
+    # Filled by the worker from the files (kitlib/jobs/worker.py); cues are [[start, text]],
     # or [start, text, chapter title] for a cue that opens a chapter.
     extraction_status = fields.CharEnumField(ExtractionStatus, max_length=16,
                                              default=ExtractionStatus.NONE)

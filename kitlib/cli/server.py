@@ -45,7 +45,9 @@ def migrate(ctx: click.Context) -> None:
 @click.option("--once", is_flag=True, help="Drain the queue once and exit.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
-    """Run the search worker: extract text from files and keep the index up to date."""
+    """Run the background worker: text extraction and index writes, MP4 faststart and
+    durations (for when `kitlib serve` runs with KITLIB_INDEX_WORKER and KITLIB_MEDIA_WORKER
+    off)."""
 
     async def drain() -> int | None:
         from kitlib.jobs import worker as jobs
