@@ -1,5 +1,6 @@
 """Where a query matches a text: the terms to look for, highlighted snippets and matching
 transcript cues."""
+
 from __future__ import annotations
 
 import html

@@ -1,5 +1,6 @@
 """Reading what people type into a search box: clauses, fields, prefixes, and the Whoosh
 queries and did-you-mean suggestions built from them."""
+
 from __future__ import annotations
 
 import re

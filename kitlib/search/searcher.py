@@ -1,6 +1,6 @@
 """Searching the index: one thread-safe, self-refreshing searcher per index folder.
 
-Queries, ranking, highlights, facets and suggestions.
+Ranking, facets and suggestions, with snippets from ``highlight``.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ REPORT_FORMATS = ("json", "csv")
 def report_format(request: Request) -> str:
     form = request.query_params.get("format") or REPORT_FORMATS[0]
     if form not in REPORT_FORMATS:
-        raise InvalidField("format", f"{form[:40]!r} is not json or csv")
+        raise InvalidField("format", f"{form[:40]!r} is not {' or '.join(REPORT_FORMATS)}")
     return form
 
 

@@ -8,10 +8,10 @@ parameters, and an HTML answer. Adding a page therefore needs no change here.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.convertors import IntegerConvertor
 from starlette.routing import BaseRoute, Route
 
 PAGES_PACKAGE = "kitlib.web.views.pages"
@@ -85,13 +85,13 @@ def described_pages(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     for route in routes:
         if not isinstance(route, Route) or not route.endpoint.__module__.startswith(PAGES_PACKAGE):
             continue
-        path = re.sub(r"{(\w+):\w+}", r"{\1}", route.path)
+        path = route.path_format
         for method in sorted((route.methods or set()) - {"HEAD"}):
             if method.lower() in out.get(path, {}):
                 continue
             doc = inspect.getdoc(route.endpoint) or ""
             params = [{"name": name, "in": "path", "required": True,
-                       "schema": _ID["schema"] if convertor.__class__.__name__ == "IntegerConvertor"
+                       "schema": _ID["schema"] if isinstance(convertor, IntegerConvertor)
                        else {"type": "string"}}
                       for name, convertor in route.param_convertors.items()]
             out.setdefault(path, {})[method.lower()] = {
