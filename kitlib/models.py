@@ -252,7 +252,7 @@ class Attendee(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
-    # None: no limit. A download is a file fetched from its first byte (see views/files.py).
+    # None: no limit. What counts as one download: AttendeeDownload.
     download_limit = fields.IntField(null=True)
     downloads_used = fields.IntField(default=0)
     link_version = fields.IntField(default=1)
@@ -264,6 +264,36 @@ class Attendee(Model):
     class Meta:
         table = "attendee"
         unique_together = (("webinar", "email"),)
+
+
+class AttendeeDownload(Model):
+    """A download counted against an attendee's link: which file or bundle, and the window
+    it opens.
+
+    Until ``expires_at`` (the media grant's lifetime) the same file or bundle is free to the
+    attendee whatever the range: a player seeking, a resumed transfer or a replay in the
+    afternoon uses one download, not several. A request outside every open window counts
+    one more. Written in the transaction that raises ``Attendee.downloads_used``, so the
+    counter and these rows always agree.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    attendee: fields.ForeignKeyRelation[Attendee] = fields.ForeignKeyField(
+        "kitlib.Attendee", related_name=False, on_delete=fields.CASCADE)
+    # "file:<stored file id>" or "bundle:<the bundle's ETag digest>".
+    key = fields.CharField(max_length=80)
+    # What the attendee would call it: the file name, or the bundle's.
+    label = fields.CharField(max_length=255, default="")
+    resource: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
+        "kitlib.Resource", related_name=False, null=True, on_delete=fields.SET_NULL)
+    at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    attendee_id: int
+
+    class Meta:
+        table = "attendee_download"
+        indexes = (("attendee_id", "key", "expires_at"),)
 
 
 class DownloadEvent(Model):
@@ -281,6 +311,9 @@ class DownloadEvent(Model):
     bytes = fields.BigIntField()
     # False for a range request: a player seeking in a recording is not a download.
     complete = fields.BooleanField(default=True)
+    # The bundle's file name when the bytes went out inside a ZIP bundle. A bundle's range
+    # has no file of its own: it is one event with no resource, and the bytes it served.
+    bundle = fields.CharField(max_length=255, default="")
 
     class Meta:
         table = "download_event"

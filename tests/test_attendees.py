@@ -16,7 +16,7 @@ from itsdangerous import TimestampSigner, URLSafeSerializer
 
 from kitlib.access.links import ATTENDEE_COOKIE
 from kitlib.jobs.worker import drain
-from kitlib.models import Attendee
+from kitlib.models import Attendee, AttendeeDownload
 
 pytestmark = pytest.mark.anyio
 
@@ -314,27 +314,113 @@ async def test_revoked_link_and_a_new_link_replacing_the_old(lib, two_webinars):
         .status_code == 404
 
 
-async def test_download_limit_counts_whole_downloads_not_seeks(lib, two_webinars):
-    a = two_webinars["A"]
+async def set_limit(lib, a: dict, limit: int | None) -> None:
     url = f"/api/webinars/{a['webinar']}/attendees/{a['attendee']}"
-    assert (await lib.client.patch(url, headers=lib.staff, json={"download_limit": 2})) \
+    assert (await lib.client.patch(url, headers=lib.staff, json={"download_limit": limit})) \
         .status_code == 200
+
+
+async def close_windows(attendee_id: int) -> None:
+    """As if the media grant's lifetime had passed since every counted download."""
+    await AttendeeDownload.filter(attendee_id=attendee_id).update(
+        expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+
+async def used(attendee_id: int) -> int:
+    return (await Attendee.get(id=attendee_id)).downloads_used
+
+
+async def test_a_download_opens_a_window_where_seeks_and_replays_are_free(lib, two_webinars):
+    a = two_webinars["A"]
+    await set_limit(lib, a, 2)
     headers = {"Authorization": f"Bearer {token_of(a['link'])}"}
     media = a["recording"]["files"][0]["url"]
     assert (await lib.client.get(media, headers=headers)).status_code == 200
-    for seek in ("bytes=10-20", "bytes=0-1", "bytes=-5"):
+    for seek in ("bytes=10-20", "bytes=0-1", "bytes=-5", "bytes=0-"):
         assert (await lib.client.get(media, headers={**headers, "Range": seek})) \
             .status_code == 206
-    assert (await Attendee.get(id=a["attendee"])).downloads_used == 1
-    # Two more requests race for the last download: exactly one gets it.
+    assert (await lib.client.get(media, headers=headers)).status_code == 200  # a replay
+    assert await used(a["attendee"]) == 1
+    # A HEAD, a revalidation and an unsatisfiable range fetch nothing, even with no window.
+    await close_windows(a["attendee"])
+    etag = (await lib.client.head(media, headers=headers)).headers["etag"]
+    assert (await lib.client.get(media, headers={**headers, "If-None-Match": etag})) \
+        .status_code == 304
+    assert (await lib.client.get(media, headers={**headers, "Range": "bytes=99999-"})) \
+        .status_code == 416
+    assert await used(a["attendee"]) == 1
+    # Once the window has closed, two requests race for the next download: one counts it,
+    # the other finds the window it opened.
     results = await asyncio.gather(*(lib.client.get(media, headers=headers) for _ in range(2)))
-    assert sorted(r.status_code for r in results) == [200, 403]
-    refused = next(r for r in results if r.status_code == 403)
-    assert "download limit (2)" in refused.text
-    assert (await Attendee.get(id=a["attendee"])).downloads_used == 2
+    assert [r.status_code for r in results] == [200, 200]
+    assert await used(a["attendee"]) == 2
+    # The limit is used up: the open window still serves this file, not another one.
+    assert (await lib.client.get(media, headers={**headers, "Range": "bytes=3-"})) \
+        .status_code == 206
+    slides = a["slides"]["files"][0]["url"]
+    refused = await lib.client.get(slides, headers={**headers, "Range": "bytes=0-0"})
+    assert refused.status_code == 403 and "download limit (2)" in refused.text
     # Public items are not counted against the link.
     public = two_webinars["public"]["files"][0]["url"]
     assert (await lib.client.get(public, headers=headers)).status_code == 200
+
+
+async def test_ranges_do_not_get_round_a_spent_download_limit(lib, two_webinars):
+    """GIVEN a link allowed one download WHEN the attendee fetches the recording as
+    ``bytes=0-0`` then ``bytes=1-`` THEN that is their one download; once its window has
+    closed, every GET of the file is refused, ranged or not."""
+    a = two_webinars["A"]
+    await set_limit(lib, a, 1)
+    headers = {"Authorization": f"Bearer {token_of(a['link'])}"}
+    media = a["recording"]["files"][0]["url"]
+    whole = (await lib.client.get(media, headers=lib.staff)).content
+    first = await lib.client.get(media, headers={**headers, "Range": "bytes=0-0"})
+    rest = await lib.client.get(media, headers={**headers, "Range": "bytes=1-"})
+    assert (first.status_code, rest.status_code) == (206, 206)
+    assert first.content + rest.content == whole
+    assert await used(a["attendee"]) == 1
+    await close_windows(a["attendee"])
+    for asked in ({"Range": "bytes=1-"}, {"Range": "bytes=0-0"}, {}, {"Range": "bytes=0-"}):
+        refused = await lib.client.get(media, headers={**headers, **asked})
+        assert refused.status_code == 403, asked
+        assert "download limit (1)" in refused.text
+    assert await used(a["attendee"]) == 1
+    await lib.app.state.downloads.flush(final=True)
+    usage = (await lib.client.get(f"/api/webinars/{a['webinar']}/usage",
+                                  headers=lib.staff)).json()
+    anne = next(p for p in usage["attendees"] if p["id"] == a["attendee"])
+    assert anne["downloads_used"] == len(anne["downloads"]) == 1
+    assert anne["downloads"][0]["name"] == "webinaire-A.pdf"
+    assert [(f["filename"], f["bytes"]) for f in anne["fetched"]] == [
+        ("webinaire-A.pdf", 1), ("webinaire-A.pdf", len(whole) - 1)]
+
+
+async def test_a_bundle_range_counts_like_a_download_and_is_recorded(lib, two_webinars):
+    a = two_webinars["A"]
+    await set_limit(lib, a, 1)
+    headers = {"Authorization": f"Bearer {token_of(a['link'])}"}
+    params = {"webinar": a["webinar"]}
+    head = await lib.client.get("/api/bundles", params=params,
+                                headers={**headers, "Range": "bytes=0-99"})
+    assert head.status_code == 206
+    tail = await lib.client.get("/api/bundles", params=params,
+                                headers={**headers, "Range": "bytes=100-"})
+    assert tail.status_code == 206
+    assert zipfile.ZipFile(io.BytesIO(head.content + tail.content)).testzip() is None
+    assert await used(a["attendee"]) == 1
+    await close_windows(a["attendee"])
+    refused = await lib.client.get("/api/bundles", params=params,
+                                   headers={**headers, "Range": "bytes=0-"})
+    assert refused.status_code == 403 and "download limit (1)" in refused.text
+    await lib.app.state.downloads.flush(final=True)
+    usage = (await lib.client.get(f"/api/webinars/{a['webinar']}/usage",
+                                  headers=lib.staff)).json()
+    anne = next(p for p in usage["attendees"] if p["id"] == a["attendee"])
+    assert anne["downloads_used"] == len(anne["downloads"]) == 1
+    size = len(head.content) + len(tail.content)
+    assert [(f["bundle"], f["bytes"], f["complete"]) for f in anne["fetched"]] == [
+        (anne["downloads"][0]["name"], 100, False),
+        (anne["downloads"][0]["name"], size - 100, False)]
 
 
 async def test_staff_see_who_used_their_link_and_export_it(lib, two_webinars):

@@ -274,15 +274,22 @@ async def test_nothing_matching_is_a_404_and_a_bad_filter_a_400(lib, library, pa
     assert words in response.json()["error"]["message"]
 
 
-async def test_a_complete_bundle_counts_one_download_per_file_and_a_range_none(lib, library):
+async def test_a_complete_bundle_counts_one_download_per_file_and_a_range_its_bytes(
+        lib, library):
     await lib.client.get("/api/bundles", headers=lib.member)
     await lib.client.get("/api/bundles", headers={**lib.member, "Range": "bytes=0-99"})
     await lib.app.state.downloads.flush()
-    events = await DownloadEvent.all()
+    events = await DownloadEvent.all().order_by("id")
+    whole, ranged = events[:-1], events[-1]
     expected = {library[k]["id"] for k in ("ete", "guide1", "guide2", "members")}
-    assert {e.resource_id for e in events} == expected  # type: ignore[attr-defined]
-    assert all(e.complete and e.user_id == lib.member_user.id for e in events)  # type: ignore[attr-defined]
-    assert len(events) == len(expected)
+    assert {e.resource_id for e in whole} == expected  # type: ignore[attr-defined]
+    assert all(e.complete and e.user_id == lib.member_user.id for e in whole)  # type: ignore[attr-defined]
+    assert len(whole) == len(expected)
+    # A range belongs to no one file: it is recorded with the bytes it served, as the
+    # bundle's, and is no complete download of anything.
+    assert (ranged.resource_id, ranged.bytes, ranged.complete, ranged.bundle) == (  # type: ignore[attr-defined]
+        None, 100, False, "kitlib-bundle.zip")
+    assert ranged.user_id == lib.member_user.id  # type: ignore[attr-defined]
 
 
 async def test_files_stored_before_the_crc_column_get_one_on_first_use(lib, library, tmp_path):

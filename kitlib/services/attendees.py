@@ -26,6 +26,7 @@ from kitlib.errors import BadRequest, Forbidden, InvalidField, NotFound
 from kitlib.models import (
     WEBINAR_PARTS,
     Attendee,
+    AttendeeDownload,
     DownloadEvent,
     Resource,
     ResourceFile,
@@ -290,24 +291,71 @@ async def update(attendee: Attendee, body: Any, user: User | None) -> None:
                         fields=changed, webinar=attendee.webinar_id)
 
 
-async def use_download(attendee_id: int) -> None:
-    """Count one download against the attendee's limit, or refuse it (atomically: two
-    parallel requests cannot both take the last one)."""
+class _WindowOpen(Exception):
+    """Raised inside the counting transaction to undo it: the download is free after all."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What an attendee fetches, as their download limit counts it."""
+
+    key: str  # file_key() or bundle_key()
+    label: str  # the file's or the bundle's name
+    resource_id: int | None = None
+
+
+def file_key(file_id: int) -> str:
+    return f"file:{file_id}"
+
+
+def bundle_key(etag: str) -> str:
+    return f"bundle:{etag.strip(chr(34))[:64]}"
+
+
+async def take_download(attendee_id: int, fetched: Fetched, window_seconds: int) -> bool:
+    """Let the attendee fetch this file or bundle: free inside an open window, else one
+    download counted (and a window opened), or Forbidden once the limit is used up.
+
+    True when this request counted one. Whatever the range: ``bytes=0-0`` then ``bytes=1-``
+    is one download, not zero and not two. Parallel requests cannot both take the last
+    download, nor both count one for the same window: the counter's UPDATE locks the
+    attendee's row (PostgreSQL) or the database (SQLite) until the window is written, and
+    the window is looked for again under that lock.
+    """
+    now = datetime.now(UTC)
+    open_window = AttendeeDownload.filter(attendee_id=attendee_id, key=fetched.key,
+                                          expires_at__gt=now)
+    if await open_window.exists():
+        return False
     within = Q(download_limit=None) | Q(downloads_used__lt=F("download_limit"))
-    taken = await Attendee.filter(Q(id=attendee_id), within).update(
-        downloads_used=F("downloads_used") + 1)
+    try:
+        async with in_transaction():
+            taken = await Attendee.filter(Q(id=attendee_id), within).update(
+                downloads_used=F("downloads_used") + 1)
+            if await open_window.exists():
+                raise _WindowOpen  # another request opened it meanwhile: undo the count
+            if taken:
+                await AttendeeDownload.create(
+                    attendee_id=attendee_id, key=fetched.key, label=fetched.label[:255],
+                    resource_id=fetched.resource_id, at=now,
+                    expires_at=now + timedelta(seconds=window_seconds))
+    except _WindowOpen:
+        return False
     if not taken:
         attendee = await Attendee.get_or_none(id=attendee_id)
         limit = attendee.download_limit if attendee else 0
         raise Forbidden(f"This link's download limit ({limit}) is used up; ask the organisers "
                         "to raise it.")
+    return True
 
 
 async def usage(webinar: Webinar) -> list[dict[str, Any]]:
-    """Per attendee, their link's use and every file they fetched, oldest first."""
+    """Per attendee, their link's use: the downloads it counted (as many as
+    ``downloads_used``) and every request that fetched bytes, oldest first."""
     attendees = await Attendee.filter(webinar_id=webinar.id).order_by("name", "email", "id")
-    events = await DownloadEvent.filter(attendee_id__in=[a.id for a in attendees]) \
-        .order_by("at", "id")
+    ids = [a.id for a in attendees]
+    events = await DownloadEvent.filter(attendee_id__in=ids).order_by("at", "id")
+    counted = await AttendeeDownload.filter(attendee_id__in=ids).order_by("at", "id")
     resource_ids = {e.resource_id for e in events if e.resource_id}  # type: ignore[attr-defined]
     titles = {r.id: r.title for r in await Resource.filter(id__in=list(resource_ids))}
     names = {(f.resource_id, f.file_id): f.filename  # type: ignore[attr-defined]
@@ -317,12 +365,18 @@ async def usage(webinar: Webinar) -> list[dict[str, Any]]:
         rid, fid = event.resource_id, event.file_id  # type: ignore[attr-defined]
         by_attendee[event.attendee_id].append({  # type: ignore[attr-defined]
             "at": event.at.isoformat(), "resource": rid, "title": titles.get(rid, ""),
-            "filename": names.get((rid, fid), ""), "bytes": event.bytes,
-            "complete": event.complete})
+            "filename": names.get((rid, fid), "") or event.bundle, "bundle": event.bundle,
+            "bytes": event.bytes, "complete": event.complete})
+    downloads: dict[int, list[dict[str, Any]]] = {a.id: [] for a in attendees}
+    for row in counted:
+        downloads[row.attendee_id].append({
+            "at": row.at.isoformat(), "name": row.label, "resource": row.resource_id,  # type: ignore[attr-defined]
+            "free_until": row.expires_at.isoformat()})
     return [{"id": a.id, "name": a.name, "email": a.email, "organisation": a.organisation,
              "first_used_at": a.first_used_at.isoformat() if a.first_used_at else None,
              "last_used_at": a.last_used_at.isoformat() if a.last_used_at else None,
-             "downloads_used": a.downloads_used, "revoked": a.revoked_at is not None,
+             "downloads_used": a.downloads_used, "download_limit": a.download_limit,
+             "revoked": a.revoked_at is not None, "downloads": downloads[a.id],
              "fetched": by_attendee[a.id]} for a in attendees]
 
 

@@ -44,31 +44,43 @@ async def bundle(request: Request) -> Response:
     # Never below 4 MiB: each piece costs a thread hop and a pass through stream-zip, and
     # 1 MiB pieces left a bundle at 0.86-0.94 of a plain download (bench/bundle.py).
     chunk_size = max(settings_of(request).download_chunk_size, bz.CHUNK)
+    if principal.attendee_id is not None and request.method == "GET" and any(
+            entry.resource_id in principal.granted_resource_ids for entry in planned.files):
+        # A bundle holding the attendee's webinar files counts against their link as a
+        # file does: once per window, whatever the range (a resumed transfer is free).
+        await attendees.take_download(
+            principal.attendee_id,
+            attendees.Fetched(attendees.bundle_key(planned.etag), planned.filename),
+            settings_of(request).media_grant_seconds)
+    user_id = principal.user.id if principal.user else None
+    attendee_id = principal.attendee_id
+    recorder: DownloadRecorder = request.app.state.downloads
     if wanted is not None:
         start, end = wanted
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{planned.size}"
         headers["Content-Length"] = str(end - start)
-        # A range records nothing: like a player seeking, a resumed transfer is no download.
+
+        async def record_range() -> None:
+            # A range of the archive belongs to no one file: one event, the bytes served.
+            recorder.record(DownloadEvent(user_id=user_id, attendee_id=attendee_id,
+                                          bytes=end - start, complete=False,
+                                          bundle=planned.filename))
+
         return downloads.GeneratedResponse(partial(_body, planned, start, end, chunk_size),
-                                 status_code=206, headers=headers, length=end - start)
+                                           status_code=206, headers=headers,
+                                           length=end - start, on_complete=record_range)
     headers["Content-Length"] = str(planned.size)
-    if principal.attendee_id is not None and request.method == "GET" and any(
-            entry.resource_id in principal.granted_resource_ids for entry in planned.files):
-        # A whole bundle holding the attendee's webinar files is one download of their link.
-        await attendees.use_download(principal.attendee_id)
-    user_id = principal.user.id if principal.user else None
-    attendee_id = principal.attendee_id
-    recorder: DownloadRecorder = request.app.state.downloads
 
     async def record() -> None:
         for entry in planned.files:
             recorder.record(DownloadEvent(user_id=user_id, attendee_id=attendee_id,
                                           resource_id=entry.resource_id, file_id=entry.file_id,
-                                          bytes=entry.size, complete=True))
+                                          bytes=entry.size, complete=True,
+                                          bundle=planned.filename))
 
     return downloads.GeneratedResponse(partial(_body, planned, 0, planned.size, chunk_size),
-                             status_code=200, headers=headers, length=planned.size,
-                             on_complete=record)
+                                       status_code=200, headers=headers, length=planned.size,
+                                       on_complete=record)
 
 
 def _body(planned: svc.Bundle, start: int, end: int,

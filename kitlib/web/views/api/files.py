@@ -70,9 +70,13 @@ async def download(request: Request) -> Response:
             from None
     through_link = principal.attendee_id is not None and \
         attachment.visibility not in principal.visibilities
-    if through_link and asked.whole:
+    if through_link and asked.fetches:
         assert principal.attendee_id is not None
-        await attendees.use_download(principal.attendee_id)
+        await attendees.take_download(
+            principal.attendee_id,
+            attendees.Fetched(attendees.file_key(attachment.file_id), attachment.filename,
+                              attachment.resource_id),
+            settings.media_grant_seconds)
     user_id = principal.user.id if principal.user else None
     attendee_id = principal.attendee_id
     resource_id, file_id = attachment.resource_id, attachment.file_id
@@ -86,7 +90,7 @@ async def download(request: Request) -> Response:
     if fast is not None and settings.accel_redirect:
         # nginx sends the bytes and tells kitlib nothing more: what was asked is recorded, once
         # the answer went to nginx. Several ranges in one request (rare) are not counted.
-        if asked.range is not None or asked.whole:
+        if asked.fetches and not asked.several:
             start, end = asked.range or (0, attachment.size)
             fast.background = BackgroundTask(record, end - start, asked.whole)
         return fast
@@ -103,10 +107,11 @@ class _Asked:
     """What a request asks of a file, read once from its method and headers."""
 
     range: tuple[int, int] | None  # the one satisfiable range of a GET that gets a body
-    # From the first byte to the last: what an attendee's download limit counts. A player's
-    # later ranges (seeking), a probe of the first bytes, a HEAD or a 304 revalidation fetch
-    # nothing new.
-    whole: bool
+    # A GET answered with bytes (200 or 206, one range or several): what an attendee's
+    # download limit looks at. A HEAD, a 304 revalidation or a 416 fetches nothing.
+    fetches: bool
+    several: bool = False  # several ranges: a 206 of parts, recorded by nobody
+    whole: bool = False  # from the first byte to the last: a complete download
 
 
 def _asked(request: Request, attachment: Attachment) -> _Asked:
@@ -119,7 +124,8 @@ def _asked(request: Request, attachment: Attachment) -> _Asked:
         return _Asked(None, False)
     # Several ranges read as "no range" here, yet answer a 206 of parts, never the file.
     several = "," in request.headers.get("range", "")
-    return _Asked(wanted, not several and wanted in (None, (0, attachment.size)))
+    return _Asked(wanted, True, several,
+                  not several and wanted in (None, (0, attachment.size)))
 
 
 async def _with_grant(request: Request, principal: Principal,
