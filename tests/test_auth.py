@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import Counter
+
 import httpx
 import pytest
 
@@ -134,14 +138,52 @@ async def test_a_successful_sign_in_forgets_the_accounts_failures(lib):
     assert (await sign_in(lib.client, "member@example.org")).status_code == 303
 
 
-async def test_one_address_trying_many_accounts_is_throttled(lib):
+@pytest.mark.parametrize("processes", [1, 25])
+async def test_parallel_guesses_at_one_account_check_at_most_five_passwords(
+        lib, monkeypatch, processes):
+    """GIVEN one CSRF pair WHEN 25 wrong passwords for one account arrive at once THEN at
+    most five are checked (401); the others wait (429) without costing an argon2. With 25
+    server processes, no process caps what is in flight: the database's count must."""
     from kitlib.services import throttle
 
-    for i in range(throttle.PER_ADDRESS):
+    monkeypatch.setattr(throttle, "IN_FLIGHT_PER_ACCOUNT",
+                        throttle.IN_FLIGHT_PER_ACCOUNT * processes)
+
+    page = await lib.client.get("/login")
+    token = lib.client.cookies["kitlib_csrf"]
+    results = await asyncio.gather(*(lib.client.post("/login", data={
+        "email": "member@example.org", "password": f"guess{i}", "csrf_token": token,
+        "next": "/"}) for i in range(25)))
+    assert page.status_code == 200
+    codes = Counter(r.status_code for r in results)
+    assert set(codes) <= {401, 429} and 1 <= codes[401] <= throttle.PER_ACCOUNT, codes
+    assert all(int(r.headers["retry-after"]) > 0 for r in results if r.status_code == 429)
+    if processes > 1:
+        assert codes[401] == throttle.PER_ACCOUNT
+        # Even the right password now waits: the account has its five failures.
+        assert (await sign_in(lib.client, "member@example.org")).status_code == 429
+
+
+async def test_one_address_guessing_is_slowed_but_colleagues_still_sign_in(lib, monkeypatch):
+    """GIVEN 25 failures for made-up accounts from one address (one person guessing behind
+    a company's NAT) WHEN a colleague signs in from that address THEN they are in at once,
+    and the next guess from there is still answered only after a growing delay."""
+    from kitlib.services import throttle
+
+    step = 0.05
+    monkeypatch.setattr(throttle, "ADDRESS_DELAY_STEP", step)
+    for i in range(25):
         response = await sign_in(lib.client, f"someone{i}@example.org", "guess")
         assert response.status_code == 401
-    # Right password, untouched account: the address has used up its tries.
-    assert (await sign_in(lib.client, "staff@example.org")).status_code == 429
+    assert (await sign_in(lib.client, "staff@example.org")).status_code == 303
+    lib.client.cookies.clear()
+    # 26 failures before it, PER_ADDRESS allowed without delay: at least 6 steps.
+    async with throttle.attempt("someone25@example.org", "127.0.0.1") as attempt:
+        assert attempt.wait == 0 and attempt.delay >= 6 * step
+    started = time.monotonic()
+    guess = await sign_in(lib.client, "someone26@example.org", "guess")
+    assert guess.status_code == 401
+    assert time.monotonic() - started >= 6 * step  # the lower bound a sleep guarantees
 
 
 async def test_every_staff_action_is_in_the_audit_log_with_who_what_and_when(lib):

@@ -5,6 +5,7 @@ Secrets are shown once and stored as digests; a wrong email costs as long as a w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -35,10 +36,12 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 async def authenticate(email: str, password: str) -> User | None:
     user = await User.get_or_none(email=email.strip().lower(), is_active=True)
+    # argon2 takes tens of milliseconds of CPU: in a thread, so other requests go on.
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
         return None
-    return user if verify_password(user.password_hash, password) else None
+    return user if await asyncio.to_thread(verify_password, user.password_hash, password) \
+        else None
 
 
 # -- API tokens and sessions ---------------------------------------------------------------

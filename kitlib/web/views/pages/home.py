@@ -37,21 +37,25 @@ async def login(request: Request) -> Response:
     # character that simply matches nobody.
     email = form.get("email", "").replace("\x00", "\ufffd")
     address = request.client.host if request.client else ""
-    # Checked before the password, so a throttled guess costs no argon2 and reveals nothing.
-    if wait := await throttle.wait_seconds(email, address):
-        minutes = math.ceil(wait / 60)
-        response = render(request, "login.html", status_code=429,
+    async with throttle.attempt(email, address) as attempt:
+        # Decided before the password is checked, so a throttled guess costs no argon2 and
+        # reveals nothing.
+        if attempt.wait:
+            minutes = math.ceil(attempt.wait / 60)
+            response = render(request, "login.html", status_code=429,
+                              next=safe_next(form.get("next")), email=email,
+                              error=gettext_for(request, "Too many failed sign-ins. Try again "
+                                                         "in %(minutes)d minutes.")
+                              % {"minutes": minutes})
+            response.headers["Retry-After"] = str(attempt.wait)
+            return response
+        user = await authenticate(email, form.get("password", ""))
+        if user is None:
+            await attempt.failed()
+            return render(request, "login.html", status_code=401,
                           next=safe_next(form.get("next")), email=email,
-                          error=gettext_for(request, "Too many failed sign-ins. Try again in "
-                                                     "%(minutes)d minutes.") % {"minutes": minutes})
-        response.headers["Retry-After"] = str(wait)
-        return response
-    user = await authenticate(email, form.get("password", ""))
-    if user is None:
-        await throttle.record_failure(email, address)
-        return render(request, "login.html", status_code=401, next=safe_next(form.get("next")),
-                      email=email, error=gettext_for(request, "Wrong email or password."))
-    await throttle.clear_account(email)
+                          error=gettext_for(request, "Wrong email or password."))
+        await attempt.succeeded(email)
     settings = settings_of(request)
     secret = await create_session(user, settings.session_days)
     await audit(user, "session.login", "user", user.id)
