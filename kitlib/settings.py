@@ -159,7 +159,9 @@ SETTINGS: tuple[Setting, ...] = (
             "from one of them, so sign-in throttling counts each client apart.", str,
             "empty: those headers are ignored (anyone could forge them)"),
     Setting("BASE_URL", "", "The library's public address, e.g. `https://kits.example.org`; "
-            "absolute links in feeds, bundle manifests and attendee links start with it.",
+            "absolute links in feeds, bundle manifests and attendee links start with it, and "
+            "a request naming another host (`Host` header) is refused with 400 (`localhost` "
+            "and `127.0.0.1` stay open for probes on the machine).",
             _base_url, "the address each request came to"),
     Setting("LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`.", str),
     Setting("INDEX_WORKER", True, "`true` runs the index worker (text extraction from uploaded "

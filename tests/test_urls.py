@@ -19,7 +19,8 @@ from kitlib.jobs.worker import drain
 from kitlib.web.routes import routes
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = "https://kits.example.org/library"
+# The test client comes to http://kitlib.test/: the links must not.
+BASE = "https://kitlib.test/library"
 ATOM = "{http://www.w3.org/2005/Atom}"
 # A URL path written by hand: an f-string starting with "/" or a "{host}/api/..." join, or a
 # literal path glued to something with "+".
@@ -103,7 +104,7 @@ async def test_with_a_base_url_the_feed_links_start_with_it(lib):
     assert entry.find(f"{ATOM}id").text == f"{BASE}/api/resources/{made['id']}"
     assert entry.find(f"{ATOM}link[@rel='enclosure']").get("href") == \
         f"{BASE}{made['files'][0]['url']}"
-    assert "kitlib.test" not in response.text
+    assert "http://kitlib.test" not in response.text  # the address it came to
 
 
 async def test_with_a_base_url_the_bundle_manifest_links_start_with_it(lib):
@@ -125,3 +126,14 @@ async def test_with_a_base_url_attendee_links_start_with_it(lib):
         content=b"name,email\nAnne,anne@example.org\n")
     assert response.status_code == 200, response.text
     assert response.json()["attendees"][0]["link"].startswith(f"{BASE}/attend/ka_")
+
+
+async def test_with_a_base_url_a_request_for_another_host_is_refused(lib):
+    """GIVEN KITLIB_BASE_URL WHEN a request names another host (a forged Host header, a
+    rebinding domain) THEN it is a 400, while the public host and loopback probes pass."""
+    forged = await lib.client.get("/", headers={"Host": "evil.example"})
+    assert forged.status_code == 400 and "host" in forged.text.lower()
+    assert forged.headers["x-content-type-options"] == "nosniff"
+    assert (await lib.client.get("/healthz", headers={"Host": "localhost:8000"})) \
+        .status_code == 200
+    assert (await lib.client.get("/")).status_code == 200

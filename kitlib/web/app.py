@@ -7,10 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kitlib import formats
@@ -61,6 +63,12 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def trusted_hosts(settings: Settings) -> list[str]:
+    """The Host names a request may carry once ``KITLIB_BASE_URL`` is set."""
+    host = urlsplit(settings.base_url).hostname or ""
+    return [host, "localhost", "127.0.0.1"]
 
 
 def template_dir() -> Path:
@@ -120,6 +128,11 @@ def create_app(settings: Settings, *, apply_migrations: bool = True) -> Starlett
     app.state.storage = storage
     app.state.downloads = downloads
     app.state.templates = templates
+    if settings.base_url:
+        # Links name the public address, never the Host header; a request for any other
+        # host (a rebinding domain, a forged Host) is a 400. The loopback names stay open
+        # for probes on the machine itself.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLimits)
     return app
